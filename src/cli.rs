@@ -1,0 +1,99 @@
+//! The command line: one binary, `sspr-kiosk`, with a subcommand per role. Definitions only (clap
+//! derive); `main.rs` runs them. Help texts are written for the sysadmin who deploys the kiosk.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sspr-kiosk",
+    version,
+    about = "Walk-up self-service password reset and account unlock kiosk",
+    long_about = "Walk-up self-service password reset and account unlock kiosk.\n\n\
+        In production two systemd units run this binary: `sspr-kiosk agent` (the authority: directory, \
+        outbox, badge reader, admin API) and `sspr-kiosk ui` (the touchscreen). Configuration lives in \
+        /etc/sspr-kiosk/kiosk.toml and the board file; secrets come from systemd credentials or \
+        root-only files, never from the configuration itself."
+)]
+pub struct Cli {
+    /// More log output (-v debug, -vv trace). SSPR_LOG=warn|info|debug|trace overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigPaths {
+    /// The kiosk configuration.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/sspr-kiosk/kiosk.toml"
+    )]
+    pub config: PathBuf,
+    /// The board file describing this kiosk's hardware.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/sspr-kiosk/board.toml"
+    )]
+    pub board: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kiosk agent: sessions, gates, directory writes, outbox, badge reader, admin API.
+    Agent(ConfigPaths),
+    /// Run the touchscreen UI; it connects to the agent's socket and decides nothing itself.
+    Ui(ConfigPaths),
+    /// Run agent and UI together against a local, seeded directory (for evaluation and development).
+    Demo,
+    /// Run a scripted session against a running agent and print a transcript (acceptance checks).
+    Drive {
+        /// The session script.
+        script: PathBuf,
+    },
+    /// Fleet administration: keys, certificates, signed configuration push, status, audit.
+    Admin {
+        /// Arguments of the admin command (keygen, ca, enroll, sign, push, status, rollback, audit).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Check configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Talk to the configured directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check kiosk.toml and board files: every problem is printed as FILE:LINE:COL with how to fix it;
+    /// a good file gets a short summary. Exits 1 if any file has an error.
+    Check {
+        /// Files to check; kiosk configuration or board file, detected from the content.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Also load every secret and check every referenced file, as the agent would on this machine.
+        #[arg(long)]
+        on_device: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Preflight: bind, verify TLS, and report whether the service account can read the mapped
+    /// attributes, reset passwords and unlock accounts.
+    Check(ConfigPaths),
+    /// Show what the kiosk sees for one user: lock state, eligibility, registered methods (masked).
+    Whois {
+        #[command(flatten)]
+        paths: ConfigPaths,
+        /// Username, UPN, mail or badge ID.
+        user: String,
+    },
+}
