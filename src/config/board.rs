@@ -61,6 +61,16 @@ pub enum ReaderProtocol {
     KeyboardWedge,
 }
 
+impl ReaderProtocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReaderProtocol::Em4100Frame => "em4100-frame",
+            ReaderProtocol::Line => "line",
+            ReaderProtocol::KeyboardWedge => "keyboard-wedge",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SerialDeviceSection {

@@ -160,8 +160,9 @@ pub fn check_text(path: &Path, text: &str, mode: CheckMode) -> Report {
 /// On the kiosk: every secret loads and every referenced file exists.
 fn check_on_device(settings: &Settings, out: &mut Findings) {
     for (key, source) in settings.secret_sources() {
-        if let Err(e) = source.load_from_env() {
-            out.error(key, e.to_string());
+        match source.load_from_env() {
+            Ok(secret) => log::debug!("{key}: loaded from {}: {secret:?}", source.describe()),
+            Err(e) => out.error(key, e.to_string()),
         }
     }
     let files = [

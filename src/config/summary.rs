@@ -89,7 +89,8 @@ pub fn board(b: &BoardFile) -> String {
             .port
             .as_ref()
             .map_or("keyboard".to_owned(), |p| p.display().to_string());
-        format!("{port} ({:?})", r.protocol)
+        let protocol = r.protocol.map_or("protocol not set", |p| p.name());
+        format!("{port} ({protocol})")
     });
     let _ = writeln!(out, "  reader      {reader}");
     let modem = b
