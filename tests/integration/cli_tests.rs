@@ -7,8 +7,19 @@ fn help_lists_every_subcommand() {
     let out = sspr_kiosk().arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["agent", "ui", "demo", "drive", "admin", "config", "directory"] {
-        assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command} missing:\n{help}");
+    for command in [
+        "agent",
+        "ui",
+        "demo",
+        "drive",
+        "admin",
+        "config",
+        "directory",
+    ] {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} missing:\n{help}"
+        );
     }
     let out = sspr_kiosk().args(["directory", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
@@ -43,8 +54,14 @@ fn config_check_needs_a_file() {
 
 #[test]
 fn an_unreadable_file_is_an_error_not_a_crash() {
-    let out = sspr_kiosk().args(["config", "check", "/nonexistent/kiosk.toml"]).output().unwrap();
+    let out = sspr_kiosk()
+        .args(["config", "check", "/nonexistent/kiosk.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"), "{stdout}");
+    assert!(
+        stdout.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"),
+        "{stdout}"
+    );
 }

@@ -28,8 +28,15 @@ fn no_configured_secret_appears_in_the_log() {
     .unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, "not checked here").unwrap();
-    let config = example.replace("/etc/sspr-kiosk/trust/directory-ca.pem", ca.to_str().unwrap())
-        .replace("/etc/sspr-kiosk/trust/services-ca.pem", ca.to_str().unwrap())
+    let config = example
+        .replace(
+            "/etc/sspr-kiosk/trust/directory-ca.pem",
+            ca.to_str().unwrap(),
+        )
+        .replace(
+            "/etc/sspr-kiosk/trust/services-ca.pem",
+            ca.to_str().unwrap(),
+        )
         .replace("/etc/sspr-kiosk/trust/fleet-ca.pem", ca.to_str().unwrap());
     let file = dir.path().join("kiosk.toml");
     std::fs::write(&file, config).unwrap();
@@ -48,7 +55,9 @@ fn no_configured_secret_appears_in_the_log() {
     // The secrets were really loaded and formatted into the log (masked)...
     for (name, _) in SECRETS {
         assert!(
-            stderr.contains(&format!("loaded from systemd credential `{name}`: Secret(***)")),
+            stderr.contains(&format!(
+                "loaded from systemd credential `{name}`: Secret(***)"
+            )),
             "{name} not loaded:\n{stderr}"
         );
     }
@@ -56,14 +65,18 @@ fn no_configured_secret_appears_in_the_log() {
     for (_, value) in SECRETS {
         for text in [&stdout, &stderr] {
             assert!(!text.contains(value), "secret leaked:\n{text}");
-            assert!(!text.contains(&value[..value.len() / 2]), "secret fragment leaked:\n{text}");
+            assert!(
+                !text.contains(&value[..value.len() / 2]),
+                "secret fragment leaked:\n{text}"
+            );
         }
     }
 }
 
 #[test]
 fn a_missing_credential_is_reported_with_the_unit_fix() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/kiosk-active-directory.toml");
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/kiosk-active-directory.toml");
     let out = sspr_kiosk()
         .args(["config", "check", "--on-device"])
         .arg(&file)
@@ -72,5 +85,8 @@ fn a_missing_credential_is_reported_with_the_unit_fix() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("LoadCredential=ldap-bind-password"), "{stdout}");
+    assert!(
+        stdout.contains("LoadCredential=ldap-bind-password"),
+        "{stdout}"
+    );
 }

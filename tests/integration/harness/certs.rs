@@ -17,7 +17,9 @@ impl TestPki {
     pub fn create(dir: &Path, ca_name: &str) -> TestPki {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.distinguished_name.push(DnType::CommonName, ca_name);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, ca_name);
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign CA");
         let issuer = Issuer::new(ca_params, ca_key);
@@ -25,9 +27,15 @@ impl TestPki {
         let server_key = KeyPair::generate().expect("server key");
         let mut params =
             CertificateParams::new(vec!["localhost".to_owned()]).expect("server params");
-        params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        let server_cert = params.signed_by(&server_key, &issuer).expect("sign server cert");
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress([127, 0, 0, 1].into()));
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let server_cert = params
+            .signed_by(&server_key, &issuer)
+            .expect("sign server cert");
 
         let pki = TestPki {
             ca_pem: dir.join("ca.pem"),

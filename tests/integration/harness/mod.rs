@@ -67,8 +67,19 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration, what: &str, log: &Path
         std::thread::sleep(Duration::from_millis(25));
     }
     let tail = std::fs::read_to_string(log).unwrap_or_default();
-    let tail: String = tail.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-    panic!("test harness: {what} did not listen on {addr} within {timeout:?}. Its log ({}):\n{tail}", log.display());
+    let tail: String = tail
+        .lines()
+        .rev()
+        .take(30)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("\n");
+    panic!(
+        "test harness: {what} did not listen on {addr} within {timeout:?}. Its log ({}):\n{tail}",
+        log.display()
+    );
 }
 
 /// A fresh temporary directory for one server, under the system temp dir.

@@ -63,7 +63,11 @@ impl ServerProcess {
 
     /// The server's PID (not the watchdog's), once the watchdog has written it.
     pub fn pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.dir.join("server.pid")).ok()?.trim().parse().ok()
+        std::fs::read_to_string(self.dir.join("server.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// Stops the server and waits for it (the directory is removed by the watchdog).
