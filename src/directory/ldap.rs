@@ -19,6 +19,12 @@ use crate::config::kiosk::{Flavour, HistoryOnReset};
 use crate::config::settings::DirectorySettings;
 use crate::secret::Secret;
 
+/// LDAP result code objectClassViolation: the entry's classes do not allow the attribute.
+const OBJECT_CLASS_VIOLATION: u32 = 65;
+
+/// The auxiliary class from `docs/directory/openldap-sspr-kiosk.ldif` that allows `ssprRegistration`.
+const OPENLDAP_AUX_CLASS: &str = "ssprKioskUser";
+
 /// Groups are followed this deep on OpenLDAP (nested `groupOfNames`).
 const MAX_GROUP_DEPTH: usize = 8;
 
@@ -627,14 +633,19 @@ impl Directory for LdapDirectory {
     ) -> Result<(), DirectoryError> {
         let attr = self.settings().attributes.registration.as_bytes().to_vec();
         let values = blob.map(|b| one(b.as_bytes().to_vec())).unwrap_or_default();
-        let result = self
-            .modify(
-                user,
-                vec![Mod::Replace(attr, values)],
-                Vec::new(),
-                "write registration",
-            )
-            .await?;
+        let replace = vec![Mod::Replace(attr.clone(), values.clone())];
+        let mut result = self.modify(user, replace, Vec::new(), "write registration").await?;
+        if result.rc == OBJECT_CLASS_VIOLATION
+            && self.settings().flavour == Flavour::Openldap
+            && blob.is_some()
+        {
+            // First registration of this person: the attribute needs the schema's auxiliary class.
+            let mods = vec![
+                Mod::Add(b"objectClass".to_vec(), one(OPENLDAP_AUX_CLASS.as_bytes().to_vec())),
+                Mod::Replace(attr, values),
+            ];
+            result = self.modify(user, mods, Vec::new(), "write registration").await?;
+        }
         match result.rc {
             0 => Ok(()),
             _ => Err(self.write_error(result, user).await),
