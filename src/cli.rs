@@ -86,14 +86,27 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DirectoryCommand {
-    /// Preflight: bind, verify TLS, and report whether the service account can read the mapped
-    /// attributes, reset passwords and unlock accounts.
-    Check(ConfigPaths),
+    /// Preflight: bind to every URL, verify TLS, check password-history support, and with --canary
+    /// whether the service account can read the mapped attributes, unlock and (--reset-canary) reset.
+    /// Exits 1 if the kiosk is not ready.
+    Check {
+        #[command(flatten)]
+        paths: ConfigPaths,
+        /// A test account to look up and unlock (unlocking is harmless).
+        #[arg(long, value_name = "USER")]
+        canary: Option<String>,
+        /// Also reset the canary's password to a random value (proves the reset right; the value is not shown).
+        #[arg(long, requires = "canary")]
+        reset_canary: bool,
+    },
     /// Show what the kiosk sees for one user: lock state, eligibility, registered methods (masked).
     Whois {
         #[command(flatten)]
         paths: ConfigPaths,
-        /// Username, UPN, mail or badge ID.
+        /// Username, UPN or mail (or a badge ID with --badge).
         user: String,
+        /// Look the person up by badge ID instead.
+        #[arg(long)]
+        badge: bool,
     },
 }

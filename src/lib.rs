@@ -14,5 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod directory;
+pub mod gates;
 pub mod logging;
+pub mod mask;
 pub mod secret;

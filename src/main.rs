@@ -4,7 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sspr_kiosk::cli::{Cli, Command, ConfigCommand, DirectoryCommand};
-use sspr_kiosk::config::{self, CheckMode, Checked, Severity};
+use std::path::{Path, PathBuf};
+
+use sspr_kiosk::config::{self, CheckMode, Checked, Settings, Severity};
+use sspr_kiosk::directory::ldap::LdapDirectory;
+use sspr_kiosk::directory::preflight::{self, CheckOptions};
 
 /// Exit code for a subcommand this version does not have yet (distinct from 1 = failure).
 const NOT_AVAILABLE: u8 = 2;
@@ -26,11 +30,58 @@ fn main() -> ExitCode {
         Command::Demo => not_available("demo", "the demo (agent + UI against a local directory)"),
         Command::Drive { .. } => not_available("drive", "scripted sessions"),
         Command::Admin { .. } => not_available("admin", "fleet administration"),
-        Command::Directory(DirectoryCommand::Check(_)) => {
-            not_available("directory check", "the directory preflight")
+        Command::Directory(DirectoryCommand::Check { paths, canary, reset_canary }) => {
+            run_async(directory_check(paths.config, canary, reset_canary))
         }
-        Command::Directory(DirectoryCommand::Whois { .. }) => {
-            not_available("directory whois", "the directory user lookup")
+        Command::Directory(DirectoryCommand::Whois { paths, user, badge }) => {
+            run_async(directory_whois(paths.config, user, badge))
+        }
+    }
+}
+
+/// Runs an async command on a small runtime; errors are printed for the admin, exit code 1.
+fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(code) => code,
+        Err(e) => {
+            log::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn connect_directory(config: &Path) -> anyhow::Result<(Settings, LdapDirectory)> {
+    let settings = config::load_kiosk(config)?;
+    let password = settings.directory.bind_password.load_from_env()?;
+    let directory = LdapDirectory::new(settings.directory.clone(), password)?;
+    Ok((settings, directory))
+}
+
+async fn directory_check(config: PathBuf, canary: Option<String>, reset_canary: bool) -> anyhow::Result<ExitCode> {
+    let (settings, directory) = connect_directory(&config)?;
+    let options = CheckOptions { canary: canary.as_deref(), reset_canary };
+    let report = preflight::check(&directory, &settings, options).await;
+    print!("{}", report.text);
+    Ok(if report.ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn directory_whois(config: PathBuf, user: String, badge: bool) -> anyhow::Result<ExitCode> {
+    let (settings, directory) = connect_directory(&config)?;
+    match preflight::whois(&directory, &settings, &user, badge).await? {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            println!("no single account matches (none, or more than one: the kiosk never guesses)");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -3,6 +3,9 @@
 //! `filter` modules; connections and failover in `connect`.
 
 mod connect;
+mod probe;
+
+pub use probe::{ProbeOutcome, UrlProbe};
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,6 +9,7 @@ pub mod error;
 pub mod filter;
 pub mod ldap;
 pub mod openldap;
+pub mod preflight;
 pub mod tls;
 
 use std::fmt;

@@ -34,8 +34,6 @@ fn unfinished_subcommands_say_so_and_exit_2() {
         &["demo"],
         &["drive", "script.txt"],
         &["admin", "keygen"],
-        &["directory", "check"],
-        &["directory", "whois", "alice"],
     ];
     for args in cases {
         let out = sspr_kiosk().args(*args).output().unwrap();
@@ -64,4 +62,15 @@ fn an_unreadable_file_is_an_error_not_a_crash() {
         stdout.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"),
         "{stdout}"
     );
+}
+
+#[test]
+fn directory_commands_without_a_config_say_which_file_is_missing() {
+    let out = sspr_kiosk()
+        .args(["directory", "whois", "--config", "/nonexistent/kiosk.toml", "alice"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"), "{stderr}");
 }

@@ -13,6 +13,7 @@ mod harness;
 
 mod cli_tests;
 mod config_tests;
+mod directory_cli_tests;
 mod directory_support;
 mod logging_tests;
 mod samba_harness_tests;
