@@ -17,4 +17,5 @@ pub mod directory;
 pub mod gates;
 pub mod logging;
 pub mod mask;
+pub mod protocol;
 pub mod secret;

@@ -86,7 +86,8 @@ fn rejection_reason(diagnostic: &str) -> PasswordRejection {
         PasswordRejection::TooLong
     } else if text.contains("complexity") {
         PasswordRejection::TooSimple
-    } else if text.contains("history") {
+    } else if text.contains("history") || text.contains("already used") {
+        // Samba says "already used (in history)", or "(previous password)" for the current one.
         PasswordRejection::InHistory
     } else if text.contains("too young")
         || text.contains("too recently")
@@ -223,6 +224,10 @@ mod tests {
         );
         assert_eq!(
             reason(&samba("the password was already used (in history)!")),
+            PasswordRejection::InHistory
+        );
+        assert_eq!(
+            reason(&samba("the password was already used (previous password)!")),
             PasswordRejection::InHistory
         );
         assert_eq!(

@@ -38,6 +38,8 @@ pub enum MessageCode {
     PasswordTooYoung,
     PasswordPolicy,
     WrongPassword,
+    /// The password is right but expired or must be changed: the person should use "change password".
+    PasswordExpired,
     AccountLocked,
     AccountDisabled,
     AccountProtected,
@@ -55,6 +57,7 @@ impl MessageCode {
             MessageCode::PasswordTooYoung => "password.too_young",
             MessageCode::PasswordPolicy => "password.policy",
             MessageCode::WrongPassword => "account.wrong_password",
+            MessageCode::PasswordExpired => "account.password_expired",
             MessageCode::AccountLocked => "account.locked",
             MessageCode::AccountDisabled => "account.disabled",
             MessageCode::AccountProtected => "account.protected",
@@ -148,9 +151,8 @@ impl DirectoryError {
                 PasswordRejection::PolicyViolation => MessageCode::PasswordPolicy,
             },
             DirectoryError::UserBind { reason, .. } => match reason {
-                BindFailure::WrongPassword | BindFailure::MustChange | BindFailure::Expired => {
-                    MessageCode::WrongPassword
-                }
+                BindFailure::WrongPassword => MessageCode::WrongPassword,
+                BindFailure::MustChange | BindFailure::Expired => MessageCode::PasswordExpired,
                 BindFailure::Locked => MessageCode::AccountLocked,
                 BindFailure::Disabled => MessageCode::AccountDisabled,
             },

@@ -365,7 +365,14 @@ impl LdapDirectory {
                     first("adminCount").as_deref() == Some("1"),
                 )
             }
-            Flavour::Openldap => (first("pwdAccountLockedTime").is_some(), false, false),
+            Flavour::Openldap => {
+                let locked_time = first("pwdAccountLockedTime");
+                (
+                    locked_time.is_some(),
+                    locked_time.as_deref() == Some(openldap::ADMINISTRATIVE_LOCK),
+                    false,
+                )
+            }
         };
         Ok(UserRecord {
             dn: Dn::new(entry.dn.clone()),
@@ -423,6 +430,16 @@ pub(crate) fn values(entry: &SearchEntry, attr: &str) -> Vec<String> {
         .collect()
 }
 
+/// An AD password change: delete the current value, add the new one (the DC checks the current one).
+fn ad_change_mods(current: &Secret, new_password: &Secret) -> Vec<Mod<Vec<u8>>> {
+    let old = zeroize::Zeroizing::new(ad::unicode_pwd(current.expose()));
+    let new = zeroize::Zeroizing::new(ad::unicode_pwd(new_password.expose()));
+    vec![
+        Mod::Delete(b"unicodePwd".to_vec(), one(old.to_vec())),
+        Mod::Add(b"unicodePwd".to_vec(), one(new.to_vec())),
+    ]
+}
+
 fn one<T: std::hash::Hash + Eq>(value: T) -> HashSet<T> {
     HashSet::from([value])
 }
@@ -437,10 +454,13 @@ impl Directory for LdapDirectory {
                 None => return Ok(None),
             },
         };
-        if value.trim().is_empty() {
+        let value = value.trim();
+        // No identifier holds a control character, and Samba compares filter values as C strings:
+        // the correctly escaped `normal.user\00` would match normal.user there.
+        if value.is_empty() || value.chars().any(char::is_control) {
             return Ok(None);
         }
-        let filter = filter::any_attribute_equals(&s.user_filter, &attrs, value.trim());
+        let filter = filter::any_attribute_equals(&s.user_filter, &attrs, value);
         let mut entries = self
             .search(
                 &s.base_dn,
@@ -540,16 +560,42 @@ impl Directory for LdapDirectory {
         current: &Secret,
         new_password: &Secret,
     ) -> Result<(), DirectoryError> {
-        let (mut ldap, url) = self.user_session(user, current).await?;
+        let (mut ldap, url) = match self.user_session(user, current).await {
+            Ok(session) => session,
+            // AD refuses to bind an account that must change its password (773) or whose password
+            // expired (532) — after checking the password, so it is right. These people come to change
+            // it: the delete-old/add-new modify proves the old password itself, so the service session
+            // may send it (AD grants Change Password to Everyone) and the DC applies the user policy.
+            Err(DirectoryError::UserBind {
+                reason: BindFailure::MustChange | BindFailure::Expired,
+                ..
+            }) if self.settings().flavour == Flavour::ActiveDirectory => {
+                let mods = ad_change_mods(current, new_password);
+                let result = self
+                    .modify(user, mods, Vec::new(), "change password")
+                    .await?;
+                if result.rc != 0 {
+                    log::info!(
+                        "directory: password change for {user} refused: rc {} {}",
+                        result.rc,
+                        result.text.trim()
+                    );
+                    return Err(ad::modify_error(
+                        result.rc,
+                        &result.text,
+                        user.as_str(),
+                        false,
+                    ));
+                }
+                log::info!("directory: password changed by {user} (it had to be changed)");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let timeout = self.connector.op_timeout();
         let result = match self.settings().flavour {
             Flavour::ActiveDirectory => {
-                let old = zeroize::Zeroizing::new(ad::unicode_pwd(current.expose()));
-                let new = zeroize::Zeroizing::new(ad::unicode_pwd(new_password.expose()));
-                let mods = vec![
-                    Mod::Delete(b"unicodePwd".to_vec(), one(old.to_vec())),
-                    Mod::Add(b"unicodePwd".to_vec(), one(new.to_vec())),
-                ];
+                let mods = ad_change_mods(current, new_password);
                 ldap.with_timeout(timeout).modify(user.as_str(), mods).await
             }
             Flavour::Openldap => {
@@ -637,17 +683,24 @@ impl Directory for LdapDirectory {
         let attr = self.settings().attributes.registration.as_bytes().to_vec();
         let values = blob.map(|b| one(b.as_bytes().to_vec())).unwrap_or_default();
         let replace = vec![Mod::Replace(attr.clone(), values.clone())];
-        let mut result = self.modify(user, replace, Vec::new(), "write registration").await?;
+        let mut result = self
+            .modify(user, replace, Vec::new(), "write registration")
+            .await?;
         if result.rc == OBJECT_CLASS_VIOLATION
             && self.settings().flavour == Flavour::Openldap
             && blob.is_some()
         {
             // First registration of this person: the attribute needs the schema's auxiliary class.
             let mods = vec![
-                Mod::Add(b"objectClass".to_vec(), one(OPENLDAP_AUX_CLASS.as_bytes().to_vec())),
+                Mod::Add(
+                    b"objectClass".to_vec(),
+                    one(OPENLDAP_AUX_CLASS.as_bytes().to_vec()),
+                ),
                 Mod::Replace(attr, values),
             ];
-            result = self.modify(user, mods, Vec::new(), "write registration").await?;
+            result = self
+                .modify(user, mods, Vec::new(), "write registration")
+                .await?;
         }
         match result.rc {
             0 => Ok(()),

@@ -74,7 +74,8 @@ pub struct UserRecord {
     pub login: String,
     pub display_name: String,
     pub locked: bool,
-    /// AD `userAccountControl` ACCOUNTDISABLE: unlocking would not help.
+    /// AD `userAccountControl` ACCOUNTDISABLE, or ppolicy's administrative lock (`pwdAccountLockedTime`
+    /// `000001010000Z`): unlocking would not help, or would override an administrator.
     pub disabled: bool,
     /// Every group the person is in, nested membership included.
     pub groups: Vec<Dn>,

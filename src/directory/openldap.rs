@@ -7,6 +7,10 @@ use super::error::{BindFailure, DirectoryError, PasswordRejection};
 
 pub const PPOLICY_OID: &str = "1.3.6.1.4.1.42.2.27.8.5.1";
 
+/// `pwdAccountLockedTime` of an account an administrator locked for good (slapo-ppolicy(5): "may only be
+/// unlocked by an administrator"), as opposed to a lockout from failed binds, which holds the lock time.
+pub const ADMINISTRATIVE_LOCK: &str = "000001010000Z";
+
 /// The `error` field of a ppolicy response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyError {

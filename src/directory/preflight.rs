@@ -8,8 +8,8 @@ use rand::Rng as _;
 
 use super::ldap::{LdapDirectory, ProbeOutcome};
 use super::{Directory, Lookup, UserRecord};
-use crate::config::kiosk::{Flavour, HistoryOnReset};
 use crate::config::Settings;
+use crate::config::kiosk::{Flavour, HistoryOnReset};
 use crate::gates::eligibility::{self, Eligibility};
 use crate::secret::Secret;
 
@@ -46,10 +46,23 @@ impl Report {
     }
 }
 
-pub async fn check(directory: &LdapDirectory, settings: &Settings, options: CheckOptions<'_>) -> CheckReport {
+pub async fn check(
+    directory: &LdapDirectory,
+    settings: &Settings,
+    options: CheckOptions<'_>,
+) -> CheckReport {
     let d = &settings.directory;
-    let mut r = Report { text: String::new(), problems: 0 };
-    let _ = writeln!(r.text, "directory check for kiosk {} ({}, base {})", settings.site.kiosk_id, d.flavour.label(), d.base_dn);
+    let mut r = Report {
+        text: String::new(),
+        problems: 0,
+    };
+    let _ = writeln!(
+        r.text,
+        "directory check for kiosk {} ({}, base {})",
+        settings.site.kiosk_id,
+        d.flavour.label(),
+        d.base_dn
+    );
     let probes = directory.probe_urls().await;
     for probe in &probes {
         let ms = probe.elapsed.as_millis();
@@ -62,7 +75,10 @@ pub async fn check(directory: &LdapDirectory, settings: &Settings, options: Chec
     }
     if !probes.iter().any(|p| p.outcome == ProbeOutcome::Bound) {
         let _ = writeln!(r.text, "result: NOT ready — no directory server usable");
-        return CheckReport { text: r.text, ready: false };
+        return CheckReport {
+            text: r.text,
+            ready: false,
+        };
     }
     match directory.policy_hints_supported().await {
         Ok(Some(true)) => r.ok("password history and minimum age are enforced on resets (LDAP_SERVER_POLICY_HINTS)"),
@@ -85,11 +101,28 @@ pub async fn check(directory: &LdapDirectory, settings: &Settings, options: Chec
         r.warn("no --canary account given: reading attributes and write rights were not checked");
     }
     let ready = r.problems == 0;
-    let _ = writeln!(r.text, "result: {}", if ready { "ready".to_owned() } else { format!("NOT ready — {} problem(s)", r.problems) });
-    CheckReport { text: r.text, ready }
+    let _ = writeln!(
+        r.text,
+        "result: {}",
+        if ready {
+            "ready".to_owned()
+        } else {
+            format!("NOT ready — {} problem(s)", r.problems)
+        }
+    );
+    CheckReport {
+        text: r.text,
+        ready,
+    }
 }
 
-async fn check_canary(directory: &LdapDirectory, settings: &Settings, canary: &str, reset: bool, r: &mut Report) {
+async fn check_canary(
+    directory: &LdapDirectory,
+    settings: &Settings,
+    canary: &str,
+    reset: bool,
+    r: &mut Report,
+) {
     let attrs = &settings.directory.attributes;
     let user = match directory.find_user(Lookup::Identifier(canary)).await {
         Ok(Some(user)) => user,
@@ -113,13 +146,19 @@ async fn check_canary(directory: &LdapDirectory, settings: &Settings, canary: &s
     if missing.is_empty() {
         r.ok("contact attributes readable on the canary");
     } else {
-        r.warn(format!("the canary has no readable {} (empty, or the service account may not read it)", missing.join(", ")));
+        r.warn(format!(
+            "the canary has no readable {} (empty, or the service account may not read it)",
+            missing.join(", ")
+        ));
     }
     if settings.directory.flavour == Flavour::ActiveDirectory {
         match directory.writable_attributes(&user.dn).await {
             Ok(writable) => {
                 let can = |a: &str| writable.iter().any(|w| w.eq_ignore_ascii_case(a));
-                for (attr, purpose) in [("lockoutTime", "unlock"), (attrs.registration.as_str(), "registration")] {
+                for (attr, purpose) in [
+                    ("lockoutTime", "unlock"),
+                    (attrs.registration.as_str(), "registration"),
+                ] {
                     if can(attr) {
                         r.ok(format!("may write {attr} ({purpose})"));
                     } else {
@@ -137,7 +176,9 @@ async fn check_canary(directory: &LdapDirectory, settings: &Settings, canary: &s
     if reset {
         let password = random_password();
         match directory.reset_password(&user.dn, &password, false).await {
-            Ok(()) => r.ok("reset the canary's password to a random value (not shown): resets work"),
+            Ok(()) => {
+                r.ok("reset the canary's password to a random value (not shown): resets work")
+            }
             Err(e) => r.fail(format!("reset of the canary failed: {e}")),
         }
     }
@@ -145,12 +186,19 @@ async fn check_canary(directory: &LdapDirectory, settings: &Settings, canary: &s
 
 /// A throwaway password that passes common complexity rules.
 fn random_password() -> Secret {
-    const SETS: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnopqrstuvwxyz", b"23456789", b"!#%+-=?@"];
+    const SETS: [&[u8]; 4] = [
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"abcdefghijkmnopqrstuvwxyz",
+        b"23456789",
+        b"!#%+-=?@",
+    ];
     let mut rng = rand::rng();
-    let mut chars: Vec<char> = (0..24).map(|i| {
-        let set = SETS[i % SETS.len()];
-        char::from(set[rng.random_range(0..set.len())])
-    }).collect();
+    let mut chars: Vec<char> = (0..24)
+        .map(|i| {
+            let set = SETS[i % SETS.len()];
+            char::from(set[rng.random_range(0..set.len())])
+        })
+        .collect();
     for i in (1..chars.len()).rev() {
         chars.swap(i, rng.random_range(0..=i));
     }
@@ -158,9 +206,20 @@ fn random_password() -> Secret {
 }
 
 /// `directory whois`: what the kiosk sees for one person; `None` when no single account matches.
-pub async fn whois(directory: &LdapDirectory, settings: &Settings, who: &str, badge: bool) -> Result<Option<String>, super::DirectoryError> {
-    let lookup = if badge { Lookup::Badge(who) } else { Lookup::Identifier(who) };
-    let Some(user) = directory.find_user(lookup).await? else { return Ok(None) };
+pub async fn whois(
+    directory: &LdapDirectory,
+    settings: &Settings,
+    who: &str,
+    badge: bool,
+) -> Result<Option<String>, super::DirectoryError> {
+    let lookup = if badge {
+        Lookup::Badge(who)
+    } else {
+        Lookup::Identifier(who)
+    };
+    let Some(user) = directory.find_user(lookup).await? else {
+        return Ok(None);
+    };
     Ok(Some(describe(&user, settings)))
 }
 
@@ -184,10 +243,32 @@ fn describe(user: &UserRecord, settings: &Settings) -> String {
     for group in &user.groups {
         let _ = writeln!(out, "                {group}");
     }
-    let masked = |v: &[String], f: fn(&str) -> String| if v.is_empty() { "none".to_owned() } else { v.iter().map(|x| f(x)).collect::<Vec<_>>().join(", ") };
-    let _ = writeln!(out, "  email         {}", masked(&user.emails, crate::mask::email));
-    let _ = writeln!(out, "  mobile        {}", masked(&user.mobiles, crate::mask::phone));
-    let _ = writeln!(out, "  badge         {}", if user.badges.is_empty() { "none".to_owned() } else { format!("{} registered", user.badges.len()) });
+    let masked = |v: &[String], f: fn(&str) -> String| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.iter().map(|x| f(x)).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "  email         {}",
+        masked(&user.emails, crate::mask::email)
+    );
+    let _ = writeln!(
+        out,
+        "  mobile        {}",
+        masked(&user.mobiles, crate::mask::phone)
+    );
+    let _ = writeln!(
+        out,
+        "  badge         {}",
+        if user.badges.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{} registered", user.badges.len())
+        }
+    );
     let registration = match &user.registration {
         Some(blob) => format!("present (encrypted, {} bytes)", blob.len()),
         None => "none".to_owned(),

@@ -14,6 +14,8 @@ mod harness;
 mod cli_tests;
 mod config_tests;
 mod directory_cli_tests;
+mod directory_samba_tests;
+mod directory_slapd_tests;
 mod directory_support;
 mod logging_tests;
 mod samba_harness_tests;

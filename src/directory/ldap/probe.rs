@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use ldap3::Scope;
 
 use super::connect::Attempt;
-use super::{values, LdapDirectory};
-use crate::directory::error::DirectoryError;
+use super::{LdapDirectory, values};
 use crate::directory::Dn;
+use crate::directory::error::DirectoryError;
 
 /// How one configured URL answered.
 #[derive(Debug, Clone)]
@@ -33,7 +33,11 @@ impl LdapDirectory {
         let mut probes = Vec::new();
         for url in &self.settings().urls {
             let start = Instant::now();
-            let outcome = match self.connector.open(url, &self.settings().bind_dn, self.bind_password.expose()).await {
+            let outcome = match self
+                .connector
+                .open(url, &self.settings().bind_dn, self.bind_password.expose())
+                .await
+            {
                 Ok(mut ldap) => {
                     let _ = ldap.unbind().await;
                     ProbeOutcome::Bound
@@ -44,7 +48,11 @@ impl LdapDirectory {
                     ProbeOutcome::BindRejected(format!("rc {rc}: {}", diagnostic.trim()))
                 }
             };
-            probes.push(UrlProbe { url: url.url.clone(), outcome, elapsed: start.elapsed() });
+            probes.push(UrlProbe {
+                url: url.url.clone(),
+                outcome,
+                elapsed: start.elapsed(),
+            });
         }
         probes
     }
@@ -54,7 +62,9 @@ impl LdapDirectory {
     pub async fn policy_hints_supported(&self) -> Result<Option<bool>, DirectoryError> {
         let session = self.session().await?;
         Ok(match self.settings().flavour {
-            crate::config::kiosk::Flavour::ActiveDirectory => Some(session.policy_hints_oid.is_some()),
+            crate::config::kiosk::Flavour::ActiveDirectory => {
+                Some(session.policy_hints_oid.is_some())
+            }
             crate::config::kiosk::Flavour::Openldap => None,
         })
     }
@@ -63,8 +73,17 @@ impl LdapDirectory {
     pub async fn writable_attributes(&self, dn: &Dn) -> Result<Vec<String>, DirectoryError> {
         let attr = "allowedAttributesEffective".to_owned();
         let entries = self
-            .search(dn.as_str(), Scope::Base, "(objectClass=*)", std::slice::from_ref(&attr), "read effective rights")
+            .search(
+                dn.as_str(),
+                Scope::Base,
+                "(objectClass=*)",
+                std::slice::from_ref(&attr),
+                "read effective rights",
+            )
             .await?;
-        Ok(entries.first().map(|e| values(e, &attr)).unwrap_or_default())
+        Ok(entries
+            .first()
+            .map(|e| values(e, &attr))
+            .unwrap_or_default())
     }
 }

@@ -218,6 +218,29 @@ impl SambaDc {
         user
     }
 
+    /// A new group in `USERS_OU` with `members` (user or group DNs), unique in this process; its DN.
+    pub fn create_group(&self, prefix: &str, members: &[&str]) -> String {
+        let n = self.next_user.fetch_add(1, Ordering::Relaxed);
+        let prefix: String = prefix
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect();
+        let name = format!("{prefix}.g{n}");
+        let dn = format!("CN={name},{USERS_OU}");
+        seed::add_group(&mut self.admin_conn(), &dn, &name, members);
+        dn
+    }
+
+    /// Replaces all values of one attribute of one entry, as Administrator (no values: removes it).
+    pub fn replace_attr(&self, dn: &str, attr: &str, values: &[&str]) {
+        let values = values.iter().map(|v| v.as_bytes().to_vec()).collect();
+        self.admin_conn()
+            .modify(dn, vec![Mod::Replace(attr.as_bytes().to_vec(), values)])
+            .and_then(|r| r.success())
+            .unwrap_or_else(|e| panic!("test harness: cannot replace {attr} of {dn}: {e}"));
+    }
+
     /// Fails binds with random wrong passwords (never a previous one: those do not count) until locked.
     pub fn lock_user(&self, user: &CastUser) {
         for _ in 0..10 {

@@ -27,10 +27,19 @@ use super::{free_port, require_program, server_dir, wait_for_port};
 
 const CONFIG_TEMPLATE: &str = include_str!("../../fixtures/slapd_config.ldif");
 const SEED_TEMPLATE: &str = include_str!("../../fixtures/slapd_seed.ldif");
+/// The schema the project ships for OpenLDAP, loaded into cn=config exactly as an admin would.
+const SSPR_SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/docs/directory/openldap-sspr-kiosk.ldif"
+);
 
 pub const BASE_DN: &str = "dc=example,dc=test";
 pub const PEOPLE_DN: &str = "ou=people,dc=example,dc=test";
 pub const ADMINS_GROUP_DN: &str = "cn=admins,ou=groups,dc=example,dc=test";
+/// Holds `cn=admins` as a member (nested one level).
+pub const OPERATORS_GROUP_DN: &str = "cn=operators,ou=groups,dc=example,dc=test";
+/// Holds `cn=operators` as a member (nested two levels).
+pub const STAFF_GROUP_DN: &str = "cn=staff,ou=groups,dc=example,dc=test";
 pub const POLICY_DN: &str = "cn=default,ou=policies,dc=example,dc=test";
 /// `pwdMaxFailure` of the default policy: this many wrong binds lock an account.
 pub const MAX_FAILURES: usize = 3;
@@ -222,6 +231,37 @@ impl Slapd {
         user
     }
 
+    /// Like `create_user`, but with exactly `login` as uid (and RDN): for logins holding filter
+    /// metacharacters such as `(`, `)` or `*`. Commas and backslashes would need DN escaping: avoid them.
+    pub fn create_user_named(&self, login: &str) -> CastUser {
+        let user = CastUser {
+            login: login.to_owned(),
+            dn: format!("uid={login},{PEOPLE_DN}"),
+            ..CastUser::fresh("named")
+        };
+        let mut conn = self.plain_root_conn();
+        cast::add_user(&mut conn, &user);
+        user
+    }
+
+    /// A new `groupOfNames` `cn=<cn>,ou=groups` holding `members`; returns its DN.
+    pub fn create_group(&self, cn: &str, members: &[&str]) -> String {
+        let dn = format!("cn={cn},ou=groups,{BASE_DN}");
+        let mut conn = self.plain_root_conn();
+        conn.add(
+            &dn,
+            vec![
+                ("objectClass", HashSet::from(["groupOfNames"])),
+                ("cn", HashSet::from([cn])),
+                ("member", members.iter().copied().collect()),
+            ],
+        )
+        .expect("add request")
+        .success()
+        .unwrap_or_else(|e| panic!("test harness: adding group {dn} failed: {e}"));
+        dn
+    }
+
     /// Locks `user` the way a person does: `MAX_FAILURES` binds with wrong passwords.
     pub fn lock_user(&self, user: &CastUser) {
         let mut conn = LdapConn::new(&self.ldap_url()).expect("connect to slapd");
@@ -252,6 +292,41 @@ impl Slapd {
         .expect("modify request")
         .success()
         .unwrap_or_else(|e| panic!("test harness: unlocking {dn} failed: {e}"));
+    }
+
+    /// Applies `mods` to `dn` as the root DN (test set-up the service account may not do).
+    pub fn modify_as_root(&self, dn: &str, mods: Vec<Mod<&str>>) {
+        let mut conn = self.plain_root_conn();
+        conn.modify(dn, mods)
+            .expect("modify request")
+            .success()
+            .unwrap_or_else(|e| panic!("test harness: modifying {dn} as root failed: {e}"));
+    }
+
+    /// Freezes slapd (SIGSTOP): connections stay open but nothing answers, as with a hung server.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Thaws a `pause`d slapd (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .server
+            .as_ref()
+            .and_then(ServerProcess::pid)
+            .expect("test harness: slapd is not running");
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(
+            status.success(),
+            "test harness: kill -{signal} {pid} failed"
+        );
     }
 
     /// All values of one (possibly operational) attribute of `dn`, read as the root DN.
@@ -325,7 +400,8 @@ fn build_config(slapadd: &Path, dir: &Path, pki: &TestPki) {
         .replace("@TLS_CA@", path_str(&pki.ca_pem))
         .replace("@TLS_CERT@", path_str(&pki.cert_pem))
         .replace("@TLS_KEY@", path_str(&pki.key_pem))
-        .replace("@ROOT_PW@", ROOT_PASSWORD);
+        .replace("@ROOT_PW@", ROOT_PASSWORD)
+        .replace("@SSPR_SCHEMA@", SSPR_SCHEMA);
     let seed = SEED_TEMPLATE.replace("@SERVICE_PW@", SERVICE_PASSWORD);
     for (database, name, ldif) in [("0", "config.ldif", config), ("1", "seed.ldif", seed)] {
         let path = dir.join(name);

@@ -13,6 +13,9 @@ use super::{
 
 const RESET_PASSWORD_RIGHT: &str = "00299570-246d-11d0-a768-00aa006e0529";
 const LOCKOUT_TIME_ATTR: &str = "28630ebf-41d5-11d1-a9c1-0000f80367c1";
+/// `msDS-cloudExtensionAttribute1` (schema 2012 R2, single-valued string on every user via the
+/// `msDS-CloudExtensions` system auxiliary class): the kiosk's registration attribute on AD.
+const REGISTRATION_ATTR: &str = "9709eaaf-49da-4db2-908a-0446e5eab844";
 const USER_CLASS: &str = "bf967aba-0de6-11d0-a285-00aa003049e2";
 /// Security descriptor control flag: the DACL does not inherit from the parent.
 const SE_DACL_PROTECTED: u16 = 0x1000;
@@ -82,12 +85,29 @@ pub fn add_user(admin: &mut LdapConn, user: &CastUser) {
     add(admin, &user.dn, attrs);
 }
 
-/// Reset Password and read/write lockoutTime on user objects under the OU, read on everything there.
+/// Adds a global security group (the default `groupType`) with `members` (user or group DNs).
+pub fn add_group(admin: &mut LdapConn, dn: &str, name: &str, members: &[&str]) {
+    let mut attrs = vec![
+        attr("objectClass", ["group"]),
+        attr("sAMAccountName", [name]),
+    ];
+    if !members.is_empty() {
+        attrs.push((
+            b"member".to_vec(),
+            members.iter().map(|m| m.as_bytes().to_vec()).collect(),
+        ));
+    }
+    add(admin, dn, attrs);
+}
+
+/// Reset Password, read/write lockoutTime and the registration attribute on user objects under the OU,
+/// read on everything there.
 /// `samba-tool` works on the database directly, next to the running server, like on a real DC.
 fn delegate(programs: &Programs, instance: &Instance, sid: &str) {
     let sddl = format!(
         "(OA;CIIO;CR;{RESET_PASSWORD_RIGHT};{USER_CLASS};{sid})\
          (OA;CIIO;RPWP;{LOCKOUT_TIME_ATTR};{USER_CLASS};{sid})\
+         (OA;CIIO;RPWP;{REGISTRATION_ATTR};{USER_CLASS};{sid})\
          (A;CI;RPLCLORC;;;{sid})"
     );
     programs.tool(&[

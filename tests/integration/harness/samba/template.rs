@@ -16,7 +16,7 @@ use super::super::{INSTALL_HINT, require_program};
 use super::{ADMIN_DN, ADMIN_PASSWORD, NETBIOS_DOMAIN, REALM, seed};
 
 /// Bump whenever the seed (cast, passwords, policy, ACLs) changes: old templates are then ignored.
-const TEMPLATE_VERSION: u32 = 1;
+const TEMPLATE_VERSION: u32 = 2;
 /// Samba binds all of these on the interface, fixed: a second DC on 127.0.0.1 cannot start.
 const FIXED_PORTS: [u16; 4] = [389, 636, 3268, 3269];
 const STAGING_PREFIX: &str = "samba-template-staging-";
