@@ -30,9 +30,11 @@ fn main() -> ExitCode {
         Command::Demo => not_available("demo", "the demo (agent + UI against a local directory)"),
         Command::Drive { .. } => not_available("drive", "scripted sessions"),
         Command::Admin { .. } => not_available("admin", "fleet administration"),
-        Command::Directory(DirectoryCommand::Check { paths, canary, reset_canary }) => {
-            run_async(directory_check(paths.config, canary, reset_canary))
-        }
+        Command::Directory(DirectoryCommand::Check {
+            paths,
+            canary,
+            reset_canary,
+        }) => run_async(directory_check(paths.config, canary, reset_canary)),
         Command::Directory(DirectoryCommand::Whois { paths, user, badge }) => {
             run_async(directory_whois(paths.config, user, badge))
         }
@@ -41,7 +43,10 @@ fn main() -> ExitCode {
 
 /// Runs an async command on a small runtime; errors are printed for the admin, exit code 1.
 fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             log::error!("cannot start the async runtime: {e}");
@@ -64,12 +69,23 @@ fn connect_directory(config: &Path) -> anyhow::Result<(Settings, LdapDirectory)>
     Ok((settings, directory))
 }
 
-async fn directory_check(config: PathBuf, canary: Option<String>, reset_canary: bool) -> anyhow::Result<ExitCode> {
+async fn directory_check(
+    config: PathBuf,
+    canary: Option<String>,
+    reset_canary: bool,
+) -> anyhow::Result<ExitCode> {
     let (settings, directory) = connect_directory(&config)?;
-    let options = CheckOptions { canary: canary.as_deref(), reset_canary };
+    let options = CheckOptions {
+        canary: canary.as_deref(),
+        reset_canary,
+    };
     let report = preflight::check(&directory, &settings, options).await;
     print!("{}", report.text);
-    Ok(if report.ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.ready {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn directory_whois(config: PathBuf, user: String, badge: bool) -> anyhow::Result<ExitCode> {

@@ -10,8 +10,16 @@ pub fn email(address: &str) -> String {
     };
     let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
     let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
-    let tld = if tld.is_empty() { String::new() } else { format!(".{tld}") };
-    format!("{}{DOT}{DOT}{DOT}@{}{DOT}{DOT}{DOT}{tld}", first(local), first(host))
+    let tld = if tld.is_empty() {
+        String::new()
+    } else {
+        format!(".{tld}")
+    };
+    format!(
+        "{}{DOT}{DOT}{DOT}@{}{DOT}{DOT}{DOT}{tld}",
+        first(local),
+        first(host)
+    )
 }
 
 /// `+4915112345612` → `+49 ••• •••• 12`: the country code (as given) and the last two digits.
@@ -35,7 +43,9 @@ fn country_code_len(digits: &str) -> usize {
     let two: u32 = digits.get(..2).and_then(|d| d.parse().ok()).unwrap_or(0);
     match digits.as_bytes().first() {
         Some(b'1' | b'7') => 1,
-        _ if matches!(two, 20 | 27 | 30..=34 | 36 | 39 | 40 | 41 | 43..=49 | 51..=58 | 60..=66 | 81 | 82 | 84 | 86 | 90..=95 | 98) => 2,
+        _ if matches!(two, 20 | 27 | 30..=34 | 36 | 39 | 40 | 41 | 43..=49 | 51..=58 | 60..=66 | 81 | 82 | 84 | 86 | 90..=95 | 98) => {
+            2
+        }
         _ => 3,
     }
 }

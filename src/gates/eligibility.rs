@@ -7,7 +7,9 @@ use crate::directory::UserRecord;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Eligibility {
     /// May proceed; privileged accounts need the stronger policy.
-    Eligible { privileged: bool },
+    Eligible {
+        privileged: bool,
+    },
     Denied(DenyReason),
 }
 
@@ -23,7 +25,11 @@ pub enum DenyReason {
 }
 
 pub fn is_privileged(user: &UserRecord, policy: &PolicySection) -> bool {
-    user.admin_count || policy.privileged_groups.iter().any(|g| user.is_member_of(g))
+    user.admin_count
+        || policy
+            .privileged_groups
+            .iter()
+            .any(|g| user.is_member_of(g))
 }
 
 pub fn eligibility(user: &UserRecord, policy: &PolicySection) -> Eligibility {
@@ -33,7 +39,9 @@ pub fn eligibility(user: &UserRecord, policy: &PolicySection) -> Eligibility {
     if policy.denied_groups.iter().any(|g| user.is_member_of(g)) {
         return Eligibility::Denied(DenyReason::InDeniedGroup);
     }
-    if !policy.allowed_groups.is_empty() && !policy.allowed_groups.iter().any(|g| user.is_member_of(g)) {
+    if !policy.allowed_groups.is_empty()
+        && !policy.allowed_groups.iter().any(|g| user.is_member_of(g))
+    {
         return Eligibility::Denied(DenyReason::NotInAllowedGroup);
     }
     let privileged = is_privileged(user, policy);
@@ -69,22 +77,59 @@ mod tests {
 
     #[test]
     fn privileged_by_group_or_admin_count() {
-        let policy = PolicySection { privileged_groups: vec![ADMINS.into()], ..PolicySection::default() };
-        assert_eq!(eligibility(&user(&[], false), &policy), Eligibility::Eligible { privileged: false });
-        assert_eq!(eligibility(&user(&["CN=Admins,OU=Groups,DC=example,DC=org"], false), &policy), Eligibility::Eligible { privileged: true });
-        assert_eq!(eligibility(&user(&[], true), &policy), Eligibility::Eligible { privileged: true });
-        let refuse = PolicySection { privileged: PrivilegedMode::Refuse, ..policy };
-        assert_eq!(eligibility(&user(&[], true), &refuse), Eligibility::Denied(DenyReason::PrivilegedRefused));
+        let policy = PolicySection {
+            privileged_groups: vec![ADMINS.into()],
+            ..PolicySection::default()
+        };
+        assert_eq!(
+            eligibility(&user(&[], false), &policy),
+            Eligibility::Eligible { privileged: false }
+        );
+        assert_eq!(
+            eligibility(
+                &user(&["CN=Admins,OU=Groups,DC=example,DC=org"], false),
+                &policy
+            ),
+            Eligibility::Eligible { privileged: true }
+        );
+        assert_eq!(
+            eligibility(&user(&[], true), &policy),
+            Eligibility::Eligible { privileged: true }
+        );
+        let refuse = PolicySection {
+            privileged: PrivilegedMode::Refuse,
+            ..policy
+        };
+        assert_eq!(
+            eligibility(&user(&[], true), &refuse),
+            Eligibility::Denied(DenyReason::PrivilegedRefused)
+        );
     }
 
     #[test]
     fn allowed_and_denied_groups() {
-        let policy = PolicySection { allowed_groups: vec![STAFF.into()], denied_groups: vec![ADMINS.into()], ..PolicySection::default() };
-        assert_eq!(eligibility(&user(&[], false), &policy), Eligibility::Denied(DenyReason::NotInAllowedGroup));
-        assert_eq!(eligibility(&user(&[STAFF], false), &policy), Eligibility::Eligible { privileged: false });
-        assert_eq!(eligibility(&user(&[STAFF, ADMINS], false), &policy), Eligibility::Denied(DenyReason::InDeniedGroup));
+        let policy = PolicySection {
+            allowed_groups: vec![STAFF.into()],
+            denied_groups: vec![ADMINS.into()],
+            ..PolicySection::default()
+        };
+        assert_eq!(
+            eligibility(&user(&[], false), &policy),
+            Eligibility::Denied(DenyReason::NotInAllowedGroup)
+        );
+        assert_eq!(
+            eligibility(&user(&[STAFF], false), &policy),
+            Eligibility::Eligible { privileged: false }
+        );
+        assert_eq!(
+            eligibility(&user(&[STAFF, ADMINS], false), &policy),
+            Eligibility::Denied(DenyReason::InDeniedGroup)
+        );
         let mut disabled = user(&[STAFF], false);
         disabled.disabled = true;
-        assert_eq!(eligibility(&disabled, &policy), Eligibility::Denied(DenyReason::Disabled));
+        assert_eq!(
+            eligibility(&disabled, &policy),
+            Eligibility::Denied(DenyReason::Disabled)
+        );
     }
 }

@@ -67,10 +67,19 @@ fn an_unreadable_file_is_an_error_not_a_crash() {
 #[test]
 fn directory_commands_without_a_config_say_which_file_is_missing() {
     let out = sspr_kiosk()
-        .args(["directory", "whois", "--config", "/nonexistent/kiosk.toml", "alice"])
+        .args([
+            "directory",
+            "whois",
+            "--config",
+            "/nonexistent/kiosk.toml",
+            "alice",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/kiosk.toml:1:1: error: cannot read the file"),
+        "{stderr}"
+    );
 }

@@ -45,8 +45,16 @@ device_key = {{ credential = "device-key" }}
 
 fn run(dir: &Path, config: &Path, args: &[&str]) -> Output {
     let mut command = sspr_kiosk();
-    command.args(["directory"]).args(&args[..1]).arg("--config").arg(config).args(&args[1..]);
-    command.env("CREDENTIALS_DIRECTORY", dir.join("credentials")).output().unwrap()
+    command
+        .args(["directory"])
+        .args(&args[..1])
+        .arg("--config")
+        .arg(config)
+        .args(&args[1..]);
+    command
+        .env("CREDENTIALS_DIRECTORY", dir.join("credentials"))
+        .output()
+        .unwrap()
 }
 
 fn slapd_section(url: &str, bind_dn: &str) -> String {
@@ -71,44 +79,94 @@ registration = "ssprRegistration"
 fn directory_check_on_slapd_reports_each_url_and_the_canary() {
     let server = slapd();
     let dir = tempfile::tempdir().unwrap();
-    let config = kiosk_config(dir.path(), &slapd_section(&server.ldaps_url(), &server.service_dn), &server.pki.ca_pem, &server.service_password);
+    let config = kiosk_config(
+        dir.path(),
+        &slapd_section(&server.ldaps_url(), &server.service_dn),
+        &server.pki.ca_pem,
+        &server.service_password,
+    );
     let out = run(dir.path(), &config, &["check", "--canary", "normal.user"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The first URL is dead on purpose: the check reports it and is not ready.
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("FAIL  ldaps://127.0.0.1:1: unreachable"), "{stdout}");
-    assert!(stdout.contains(&format!("ok    {}: TLS verified, bound as {}", server.ldaps_url(), server.service_dn)), "{stdout}");
-    assert!(stdout.contains("ok    canary `normal.user` found: uid=normal.user,ou=people,dc=example,dc=test"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("FAIL  ldaps://127.0.0.1:1: unreachable"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "ok    {}: TLS verified, bound as {}",
+            server.ldaps_url(),
+            server.service_dn
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "ok    canary `normal.user` found: uid=normal.user,ou=people,dc=example,dc=test"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("ok    unlocked the canary"), "{stdout}");
-    assert!(stdout.contains("result: NOT ready — 1 problem(s)"), "{stdout}");
+    assert!(
+        stdout.contains("result: NOT ready — 1 problem(s)"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn directory_check_with_a_wrong_bind_password_names_the_fix() {
     let server = slapd();
     let dir = tempfile::tempdir().unwrap();
-    let section = slapd_section(&server.ldaps_url(), &server.service_dn).replace("\"ldaps://127.0.0.1:1\", ", "");
+    let section = slapd_section(&server.ldaps_url(), &server.service_dn)
+        .replace("\"ldaps://127.0.0.1:1\", ", "");
     let config = kiosk_config(dir.path(), &section, &server.pki.ca_pem, "wrong-password");
     let out = run(dir.path(), &config, &["check"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("the service account cannot bind: rc 49"), "{stdout}");
-    assert!(stdout.contains("check bind_dn and the bind password"), "{stdout}");
-    assert!(!stdout.contains("wrong-password"), "the password must never be printed: {stdout}");
+    assert!(
+        stdout.contains("the service account cannot bind: rc 49"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("check bind_dn and the bind password"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("wrong-password"),
+        "the password must never be printed: {stdout}"
+    );
 }
 
 #[test]
 fn directory_whois_on_slapd_masks_contacts_and_knows_privilege() {
     let server = slapd();
     let dir = tempfile::tempdir().unwrap();
-    let config = kiosk_config(dir.path(), &slapd_section(&server.ldaps_url(), &server.service_dn), &server.pki.ca_pem, &server.service_password);
+    let config = kiosk_config(
+        dir.path(),
+        &slapd_section(&server.ldaps_url(), &server.service_dn),
+        &server.pki.ca_pem,
+        &server.service_password,
+    );
     let out = run(dir.path(), &config, &["whois", "normal.user"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.starts_with("normal.user — Norma Normal"), "{stdout}");
     assert!(stdout.contains("email         n•••@e•••.test"), "{stdout}");
     assert!(stdout.contains("mobile        +1 ••• •••• 01"), "{stdout}");
-    assert!(!stdout.contains("normal.user@example.test") && !stdout.contains("5550100001"), "{stdout}");
+    assert!(
+        !stdout.contains("normal.user@example.test") && !stdout.contains("5550100001"),
+        "{stdout}"
+    );
 
     let out = run(dir.path(), &config, &["whois", "priv.user"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -144,11 +202,27 @@ registration = "msDS-cloudExtensionAttribute1"
         base = dc.base_dn,
         bind = dc.cast.service.dn,
     );
-    let config = kiosk_config(dir.path(), &section, &dc.pki.ca_pem, &dc.cast.service.password);
+    let config = kiosk_config(
+        dir.path(),
+        &section,
+        &dc.pki.ca_pem,
+        &dc.cast.service.password,
+    );
     let out = run(dir.path(), &config, &["check", "--canary", "normal.user"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("ok    {}: TLS verified", dc.ldaps_url())), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("does not support LDAP_SERVER_POLICY_HINTS: password RESETS WILL BE REFUSED"), "{stdout}");
-    assert!(stdout.contains("ok    may write lockoutTime (unlock)"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("ok    {}: TLS verified", dc.ldaps_url())),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .contains("does not support LDAP_SERVER_POLICY_HINTS: password RESETS WILL BE REFUSED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok    may write lockoutTime (unlock)"),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }

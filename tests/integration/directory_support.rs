@@ -22,7 +22,10 @@ pub struct TestDirectory {
 
 impl TestDirectory {
     /// Runs one adapter call to completion.
-    pub fn run<'a, F: Future + 'a>(&'a self, call: impl FnOnce(&'a LdapDirectory) -> F) -> F::Output {
+    pub fn run<'a, F: Future + 'a>(
+        &'a self,
+        call: impl FnOnce(&'a LdapDirectory) -> F,
+    ) -> F::Output {
         self.rt.block_on(call(&self.directory))
     }
 }
@@ -41,10 +44,17 @@ pub struct Target<'a> {
 pub fn settings(target: &Target<'_>) -> DirectorySettings {
     let (identifiers, registration) = match target.flavour {
         Flavour::ActiveDirectory => (
-            vec!["sAMAccountName".to_owned(), "userPrincipalName".to_owned(), "mail".to_owned()],
+            vec![
+                "sAMAccountName".to_owned(),
+                "userPrincipalName".to_owned(),
+                "mail".to_owned(),
+            ],
             "msDS-cloudExtensionAttribute1",
         ),
-        Flavour::Openldap => (vec!["uid".to_owned(), "mail".to_owned()], "ssprRegistration"),
+        Flavour::Openldap => (
+            vec!["uid".to_owned(), "mail".to_owned()],
+            "ssprRegistration",
+        ),
     };
     DirectorySettings {
         flavour: target.flavour,
