@@ -54,62 +54,90 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// The floor: the same LDAP operations the adapter sends, on one connection, with no error mapping,
-/// session management or record building.
-async fn direct_client(target: &Target<'_>, login: &str, dn: &str, iterations: usize) -> Sample {
-    let s = settings(target);
-    let tls = sspr_kiosk::directory::tls::client_config(target.ca_file.unwrap()).unwrap();
-    let conn_settings = LdapConnSettings::new().set_config(Arc::clone(&tls));
-    let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &target.urls[0])
-        .await
-        .unwrap();
-    tokio::spawn(async move { conn.drive().await });
-    ldap.simple_bind(target.bind_dn, target.bind_password)
-        .await
-        .unwrap()
-        .success()
-        .unwrap();
-    let attrs = user_attributes(target.flavour, &s.attributes);
-    let filter = sspr_kiosk::directory::filter::any_attribute_equals(
-        &s.user_filter,
-        &s.attributes.identifiers,
-        login,
-    );
-    let mut sample = Sample {
-        find: vec![],
-        unlock: vec![],
-        reset: vec![],
-    };
-    for i in 0..iterations {
-        let start = Instant::now();
-        direct_find(&mut ldap, target.flavour, &s.base_dn, &filter, &attrs, dn).await;
-        sample.find.push(start.elapsed());
+/// session management, timeouts or record building.
+struct DirectClient {
+    ldap: Ldap,
+    flavour: Flavour,
+    base: String,
+    filter: String,
+    attrs: Vec<String>,
+    dn: String,
+}
 
-        let start = Instant::now();
-        match target.flavour {
+impl DirectClient {
+    async fn connect(target: &Target<'_>, login: &str, dn: &str) -> DirectClient {
+        let s = settings(target);
+        let tls = sspr_kiosk::directory::tls::client_config(target.ca_file.unwrap()).unwrap();
+        let conn_settings = LdapConnSettings::new().set_config(Arc::clone(&tls));
+        let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &target.urls[0])
+            .await
+            .unwrap();
+        tokio::spawn(async move { conn.drive().await });
+        ldap.simple_bind(target.bind_dn, target.bind_password)
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        DirectClient {
+            ldap,
+            flavour: target.flavour,
+            filter: sspr_kiosk::directory::filter::any_attribute_equals(
+                &s.user_filter,
+                &s.attributes.identifiers,
+                login,
+            ),
+            attrs: user_attributes(target.flavour, &s.attributes),
+            base: s.base_dn,
+            dn: dn.to_owned(),
+        }
+    }
+
+    async fn find(&mut self) {
+        let (flavour, base, filter, attrs, dn) = (
+            self.flavour,
+            self.base.clone(),
+            self.filter.clone(),
+            self.attrs.clone(),
+            self.dn.clone(),
+        );
+        direct_find(&mut self.ldap, flavour, &base, &filter, &attrs, &dn).await;
+    }
+
+    async fn unlock(&mut self) {
+        match self.flavour {
             Flavour::ActiveDirectory => {
                 let mods = vec![Mod::Replace(
                     b"lockoutTime".to_vec(),
                     HashSet::from([b"0".to_vec()]),
                 )];
-                ldap.modify(dn, mods).await.unwrap().success().unwrap();
+                self.ldap
+                    .modify(&self.dn, mods)
+                    .await
+                    .unwrap()
+                    .success()
+                    .unwrap();
             }
             Flavour::Openldap => {
                 let mods = vec![Mod::Delete(
                     b"pwdAccountLockedTime".to_vec(),
                     HashSet::new(),
                 )];
-                ldap.modify(dn, mods).await.unwrap();
+                self.ldap.modify(&self.dn, mods).await.unwrap();
             }
         }
-        sample.unlock.push(start.elapsed());
+    }
 
-        let password = format!("Direct#{i}-{}", rand_suffix());
-        let start = Instant::now();
-        match target.flavour {
+    async fn reset(&mut self, password: &str) {
+        match self.flavour {
             Flavour::ActiveDirectory => {
-                let value = sspr_kiosk::directory::ad::unicode_pwd(&password);
+                let value = sspr_kiosk::directory::ad::unicode_pwd(password);
                 let mods = vec![Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([value]))];
-                ldap.modify(dn, mods).await.unwrap().success().unwrap();
+                self.ldap
+                    .modify(&self.dn, mods)
+                    .await
+                    .unwrap()
+                    .success()
+                    .unwrap();
             }
             Flavour::Openldap => {
                 let ppolicy = RawControl {
@@ -118,11 +146,12 @@ async fn direct_client(target: &Target<'_>, login: &str, dn: &str, iterations: u
                     val: None,
                 };
                 let request = PasswordModify {
-                    user_id: Some(dn),
+                    user_id: Some(&self.dn),
                     old_pass: None,
-                    new_pass: Some(&password),
+                    new_pass: Some(password),
                 };
-                ldap.with_controls(ppolicy)
+                self.ldap
+                    .with_controls(ppolicy)
                     .extended(request)
                     .await
                     .unwrap()
@@ -130,9 +159,7 @@ async fn direct_client(target: &Target<'_>, login: &str, dn: &str, iterations: u
                     .unwrap();
             }
         }
-        sample.reset.push(start.elapsed());
     }
-    sample
 }
 
 async fn direct_find(
@@ -198,36 +225,59 @@ fn rand_suffix() -> u64 {
     rand::rng().random()
 }
 
-fn through_adapter(target: &Target<'_>, login: &str, dn: &str, iterations: usize) -> Sample {
+/// Adapter and direct client on the same runtime, operation by operation, alternating which goes
+/// first, so server-side warm-up and ordering effects fall on both alike.
+fn measure(target: &Target<'_>, login: &str, dn: &str, iterations: usize) -> (Sample, Sample) {
     let directory = connect(target);
-    let dn = Dn::new(dn);
-    let mut sample = Sample {
+    let user = Dn::new(dn);
+    let mut direct = directory
+        .rt
+        .block_on(DirectClient::connect(target, login, dn));
+    let new = || Sample {
         find: vec![],
         unlock: vec![],
         reset: vec![],
     };
+    let (mut a, mut f) = (new(), new());
     directory
         .run(|d| d.find_user(Lookup::Identifier(login)))
         .unwrap()
         .unwrap(); // warm the session
+    let time = |run: &mut dyn FnMut()| {
+        let start = Instant::now();
+        run();
+        start.elapsed()
+    };
     for i in 0..iterations {
-        let start = Instant::now();
-        directory
-            .run(|d| d.find_user(Lookup::Identifier(login)))
-            .unwrap()
-            .unwrap();
-        sample.find.push(start.elapsed());
-        let start = Instant::now();
-        directory.run(|d| d.unlock(&dn)).unwrap();
-        sample.unlock.push(start.elapsed());
-        let password = Secret::new(format!("Adapter#{i}-{}", rand_suffix()));
-        let start = Instant::now();
-        directory
-            .run(|d| d.reset_password(&dn, &password, false))
-            .unwrap();
-        sample.reset.push(start.elapsed());
+        let adapter_first = i % 2 == 0;
+        for turn in [adapter_first, !adapter_first] {
+            if turn {
+                a.find.push(time(&mut || {
+                    directory
+                        .run(|d| d.find_user(Lookup::Identifier(login)))
+                        .unwrap()
+                        .unwrap();
+                }));
+                a.unlock
+                    .push(time(&mut || directory.run(|d| d.unlock(&user)).unwrap()));
+                let password = Secret::new(format!("Adapter#{i}-{}", rand_suffix()));
+                a.reset.push(time(&mut || {
+                    directory
+                        .run(|d| d.reset_password(&user, &password, false))
+                        .unwrap();
+                }));
+            } else {
+                f.find
+                    .push(time(&mut || directory.rt.block_on(direct.find())));
+                f.unlock
+                    .push(time(&mut || directory.rt.block_on(direct.unlock())));
+                let password = format!("Direct#{i}-{}", rand_suffix());
+                f.reset
+                    .push(time(&mut || directory.rt.block_on(direct.reset(&password))));
+            }
+        }
     }
-    sample
+    (a, f)
 }
 
 fn report(name: &str, adapter: &Sample, floor: &Sample) -> f64 {
@@ -263,23 +313,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     println!("directory benchmark: {iterations} iterations per operation");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
 
     let server = harness::slapd::slapd();
     let user = server.create_user("bench");
-    let target = slapd_target(server);
-    let adapter = through_adapter(&target, &user.login, &user.dn, iterations);
-    let floor = runtime.block_on(direct_client(&target, &user.login, &user.dn, iterations));
+    let (adapter, floor) = measure(&slapd_target(server), &user.login, &user.dn, iterations);
     let slapd_worst = report("slapd", &adapter, &floor);
 
     let dc = harness::samba::samba();
     let user = dc.create_user("bench");
     let target = samba_target(dc, HistoryOnReset::BestEffort);
-    let adapter = through_adapter(&target, &user.login, &user.dn, iterations);
-    let floor = runtime.block_on(direct_client(&target, &user.login, &user.dn, iterations));
+    let (adapter, floor) = measure(&target, &user.login, &user.dn, iterations);
     let samba_worst = report("samba", &adapter, &floor);
 
     println!(
