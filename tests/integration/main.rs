@@ -21,3 +21,4 @@ mod logging_tests;
 mod samba_harness_tests;
 mod slapd_harness_tests;
 mod smtp_harness_tests;
+mod totp_tests;
