@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod directory;
+pub mod flow;
 pub mod gates;
 pub mod logging;
 pub mod mask;

@@ -18,6 +18,7 @@ mod directory_samba_tests;
 mod directory_slapd_tests;
 mod directory_support;
 mod logging_tests;
+mod purity_tests;
 mod samba_harness_tests;
 mod slapd_harness_tests;
 mod smtp_harness_tests;
