@@ -52,9 +52,15 @@ pub enum Command {
     /// Run agent and UI together against a local, seeded directory (for evaluation and development).
     Demo,
     /// Run a scripted session against a running agent and print a transcript (acceptance checks).
+    /// Script steps: expect SCREEN [CODE…], identify TEXT, choose ID|#N, enter-code V, enter-totp V,
+    /// enter-current V, answer A | B | C, enter-password V, wait SECONDS; a value `$(cmd)` is the
+    /// command's output. Exits 1 at the first unmet expectation.
     Drive {
         /// The session script.
         script: PathBuf,
+        /// The agent's UI socket.
+        #[arg(long, default_value = "/run/sspr-kiosk/ui.sock")]
+        socket: PathBuf,
     },
     /// Fleet administration: keys, certificates, signed configuration push, status, audit.
     Admin {

@@ -11,9 +11,12 @@
 //! Planned (see `docs/architecture.md`): `flow` and `gates` (the pure core), `protocol`, `agent`,
 //! `directory`, `outbox`, `delivery`, `devices`, `admin`, `ui`.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod directory;
+pub mod drive;
 pub mod flow;
 pub mod gates;
 pub mod logging;

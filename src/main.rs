@@ -6,6 +6,9 @@ use clap::Parser;
 use sspr_kiosk::cli::{Cli, Command, ConfigCommand, DirectoryCommand};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use sspr_kiosk::agent::{Agent, server};
 use sspr_kiosk::config::{self, CheckMode, Checked, Settings, Severity};
 use sspr_kiosk::directory::ldap::LdapDirectory;
 use sspr_kiosk::directory::preflight::{self, CheckOptions};
@@ -25,10 +28,10 @@ fn main() -> ExitCode {
             };
             config_check(&files, mode)
         }
-        Command::Agent(_) => not_available("agent", "the kiosk agent"),
+        Command::Agent(paths) => run_async(run_agent(paths.config, paths.board)),
         Command::Ui(_) => not_available("ui", "the touchscreen UI"),
         Command::Demo => not_available("demo", "the demo (agent + UI against a local directory)"),
-        Command::Drive { .. } => not_available("drive", "scripted sessions"),
+        Command::Drive { script, socket } => run_async(drive(script, socket)),
         Command::Admin { .. } => not_available("admin", "fleet administration"),
         Command::Directory(DirectoryCommand::Check {
             paths,
@@ -43,7 +46,8 @@ fn main() -> ExitCode {
 
 /// Runs an async command on a small runtime; errors are printed for the admin, exit code 1.
 fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
@@ -58,6 +62,35 @@ fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>
         Err(e) => {
             log::error!("{e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> {
+    let settings = config::load_kiosk(&config)?;
+    if board.exists() {
+        let board = config::load_board(&board)?;
+        log::info!("board {}: {}", board.board.name, board.board.description);
+    } else {
+        log::warn!(
+            "no board file at {}: running without badge reader or modem",
+            board.display()
+        );
+    }
+    let agent = Arc::new(Agent::from_settings(settings)?);
+    let listener = server::bind(&agent.settings.site.ui_socket)?;
+    server::serve(agent, listener).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn drive(script: PathBuf, socket: PathBuf) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&script)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", script.display()))?;
+    match sspr_kiosk::drive::run(&socket, &text).await {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            log::error!("drive: {}: {e}", script.display());
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Severity;
-use super::kiosk::{FORMAT_VERSION, Flavour, KioskFile, Method, SmsProvider};
+use super::kiosk::{FORMAT_VERSION, Flavour, KioskFile, Method, SmsProvider, SmtpSecurity};
 use super::settings::{DirectorySettings, DirectoryUrl, KioskId, Settings, Site, Transport};
 
 /// Languages the UI ships translations for.
@@ -483,6 +483,12 @@ fn check_delivery(file: &KioskFile, out: &mut Findings) {
             );
         }
         out.range("delivery.email.timeout_secs", email.timeout_secs, 1, 120);
+        if email.security != SmtpSecurity::InsecureForTests && file.trust.services_ca.is_none() {
+            out.error(
+                "delivery.email",
+                "TLS to the mail relay needs a pinned CA: set `services_ca = \"/etc/sspr-kiosk/services-ca.pem\"` in [trust]",
+            );
+        }
     }
     if let Some(sms) = &d.sms {
         let code = &sms.default_country_code;

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::config::Settings;
 use crate::config::kiosk::{CodesSection, Method, PolicySection, QaSection, TotpSection};
+use crate::gates::qa::HashParams;
 
 #[derive(Debug, Clone)]
 pub struct FlowConfig {
@@ -25,6 +26,8 @@ pub struct FlowConfig {
     pub phone_country_code: String,
     /// How long a receipt stays on screen.
     pub receipt_secs: u64,
+    /// Argon2id cost for security answers registered at this kiosk.
+    pub qa_hash: HashParams,
 }
 
 impl FlowConfig {
@@ -57,6 +60,7 @@ impl FlowConfig {
                 .as_ref()
                 .map_or_else(|| "+1".to_owned(), |s| s.default_country_code.clone()),
             receipt_secs: 30,
+            qa_hash: HashParams::RECOMMENDED,
         }
     }
 

@@ -21,9 +21,17 @@ pub fn claim_hash(config: &FlowConfig, claim: &str) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The name of a decoy's counters: the first half of the keyed hash, in hex.
+pub fn decoy_key(config: &FlowConfig, claim: &str) -> String {
+    claim_hash(config, claim)[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn decoy(config: &FlowConfig, claim: &str, reason: DecoyReason) -> Decoy {
     let hash = claim_hash(config, claim);
-    let key: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let key = decoy_key(config, claim);
     let letter = |b: u8| char::from(b'a' + b % 26);
     let mut options = Vec::new();
     let offer = |m: Method| config.methods.contains(&m);

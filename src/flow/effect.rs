@@ -6,6 +6,8 @@ use crate::gates::codes::SendHistory;
 use crate::gates::lockout::FailureCounter;
 use crate::secret::Secret;
 
+use super::registration::Registration;
+
 /// What a session ended with, for the audit log (never a secret).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditOutcome {
@@ -85,6 +87,18 @@ pub enum Effect {
         current: Secret,
         new_password: Secret,
         reference: String,
+    },
+    /// Bind as the person to check their current password (registration); answer with
+    /// `Event::PasswordVerified`.
+    VerifyPassword {
+        dn: String,
+        password: Secret,
+    },
+    /// Store the person's registration (the agent seals it, keeping the failure counter); answer
+    /// with `Event::DirectoryAnswered`.
+    WriteRegistration {
+        dn: String,
+        registration: Box<Registration>,
     },
     /// Store this account's failure counter after a failed verification (fleet-wide SSPR lockout:
     /// the agent keeps real people's counters in the directory, decoys' in its memory).

@@ -49,13 +49,24 @@ pub enum Event {
     CallEnded {
         confirmed: bool,
     },
+    /// Registration: security answers for the questions the person picked (question id, answer).
+    QaRegistered(Vec<(String, Secret)>),
+    /// Registration: an email address or phone number to confirm.
+    ContactSubmitted(String),
+    /// Answer to `Effect::VerifyPassword`.
+    PasswordVerified {
+        ok: bool,
+    },
     /// Answer to `Effect::Apply` / `ChangePassword`.
     DirectoryAnswered(ApplyOutcome),
 }
 
 /// What the agent found for a claimed identity.
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant, reason = "travels boxed in `Event::UserLookedUp`")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "travels boxed in `Event::UserLookedUp`"
+)]
 pub enum LookupAnswer {
     Found {
         record: UserRecord,

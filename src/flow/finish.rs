@@ -297,6 +297,9 @@ pub(super) fn end(
         });
     }
     let language = config.default_language.clone();
+    let generation = session.generation + 1;
     drop(session);
-    (Session::new(&language, ctx.now), effects)
+    let mut fresh = Session::new(&language, ctx.now);
+    fresh.generation = generation;
+    (fresh, effects)
 }

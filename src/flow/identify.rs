@@ -40,6 +40,16 @@ pub(super) fn on_event(
                 Vec::new(),
             )
         }
+        (State::Attract, Event::Chosen(id)) if id == "register" => {
+            begin(session, ctx);
+            (
+                State::Register(super::session::Register::Authenticating {
+                    identifier: None,
+                    message: None,
+                }),
+                Vec::new(),
+            )
+        }
         (State::Attract | State::Identify { .. }, Event::IdentifierSubmitted(text)) => {
             let text = text.trim().to_owned();
             if text.is_empty() || text.chars().count() > 256 {

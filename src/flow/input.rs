@@ -17,11 +17,18 @@ pub fn event_from(input: Input) -> Option<Event> {
             "code" => Event::CodeSubmitted(Secret::new(value)),
             "totp" => Event::TotpSubmitted(Secret::new(value)),
             "current-password" => Event::CurrentPasswordSubmitted(Secret::new(value)),
+            "contact" => Event::ContactSubmitted(value),
             _ => return None,
         },
         Input::Answers { values } => {
             Event::AnswersSubmitted(values.into_iter().map(Secret::new).collect())
         }
+        Input::RegisterAnswers { answers } => Event::QaRegistered(
+            answers
+                .into_iter()
+                .map(|a| (a.question, Secret::new(a.answer)))
+                .collect(),
+        ),
         Input::Password {
             new,
             confirm,

@@ -32,6 +32,7 @@ pub mod event;
 mod finish;
 mod identify;
 pub mod input;
+pub mod register;
 pub mod registration;
 pub mod session;
 mod verify;
@@ -106,6 +107,7 @@ fn dispatch(
         | State::Applying { .. }
         | State::Receipt { .. } => finish::on_event(session, state, event, ctx, config),
         State::Change(change) => change::on_event(session, change, event, ctx, config),
+        State::Register(step) => register::on_event(session, step, event, ctx, config),
         State::Blocked { .. } | State::OutOfService { .. } => match event {
             Event::Chosen(id) if id == "done" => (State::Attract, Vec::new()),
             _ => (state, Vec::new()),

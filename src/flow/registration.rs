@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::gates::qa::StoredAnswer;
 use crate::secret::Secret;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     /// Argon2id hashes of the normalised security answers.
     #[serde(default)]

@@ -116,6 +116,53 @@ pub enum Change {
     Applying,
 }
 
+/// Registration at the kiosk: the person proved themselves with their current password.
+#[derive(Debug, Clone)]
+pub enum Register {
+    /// Username and current password being entered.
+    Authenticating {
+        identifier: Option<String>,
+        message: Option<String>,
+    },
+    LookingUp {
+        current: Secret,
+    },
+    Verifying {
+        person: Box<UserRecord>,
+        registration: Box<Registration>,
+    },
+    /// The registration menu: what is registered so far, what to add.
+    Menu {
+        person: Box<UserRecord>,
+        registration: Box<Registration>,
+        message: Option<String>,
+    },
+    Qa {
+        person: Box<UserRecord>,
+        registration: Box<Registration>,
+        messages: Vec<String>,
+    },
+    /// Confirming an address or number with a code sent to it.
+    Contact {
+        person: Box<UserRecord>,
+        registration: Box<Registration>,
+        method: Method,
+        address: Option<String>,
+        code: Option<CodeState>,
+        message: Option<String>,
+    },
+    Totp {
+        person: Box<UserRecord>,
+        registration: Box<Registration>,
+        secret: Secret,
+        uri: Secret,
+        message: Option<String>,
+    },
+    Writing {
+        person: Box<UserRecord>,
+    },
+}
+
 #[derive(Debug, Clone)]
 pub enum State {
     Attract,
@@ -147,10 +194,14 @@ pub enum State {
         until: u64,
     },
     Change(Change),
+    Register(Register),
 }
 
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// Counts the sessions of one connection: results of a finished session's effects carry the old
+    /// number and are dropped.
+    pub generation: u64,
     pub state: State,
     pub language: String,
     pub started_at: u64,
@@ -174,6 +225,7 @@ impl Session {
     /// A fresh session on the attract screen.
     pub fn new(language: &str, now: u64) -> Session {
         Session {
+            generation: 0,
             state: State::Attract,
             language: language.to_owned(),
             started_at: now,
@@ -192,6 +244,6 @@ impl Session {
 
     /// Whether this session has gone past the attract screen (and so will be audited).
     pub fn is_attempt(&self) -> bool {
-        self.claim.is_some() || matches!(self.state, State::Change(_))
+        self.claim.is_some() || matches!(self.state, State::Change(_) | State::Register(_))
     }
 }

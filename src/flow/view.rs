@@ -5,7 +5,8 @@ use crate::protocol::{Choice, ScreenId, View};
 
 use super::config::FlowConfig;
 use super::effect::Action;
-use super::session::{Change, Gate, Session, State, Subject};
+use super::session::{Change, Gate, Register, Session, State, Subject};
+use crate::config::kiosk::Method;
 
 /// The last seconds of the idle timeout show a countdown.
 const COUNTDOWN_MS: u64 = 10_000;
@@ -64,11 +65,21 @@ pub fn view(session: &Session, now: u64, config: &FlowConfig) -> View {
                 view.rules.clone_from(rules);
             }
         }
+        State::Register(step) => register_view(&mut view, step, config),
     }
-    view.greeting = match &session.subject {
-        Some(Subject::Real(person)) => Some(person.record.display_name.clone()),
-        Some(Subject::Decoy(_)) => session.claim.as_ref().map(|c| c.text().to_owned()),
-        None => None,
+    view.greeting = match (&session.subject, &session.state) {
+        (
+            _,
+            State::Register(
+                Register::Menu { person, .. }
+                | Register::Qa { person, .. }
+                | Register::Contact { person, .. }
+                | Register::Totp { person, .. },
+            ),
+        ) => Some(person.display_name.clone()),
+        (Some(Subject::Real(person)), _) => Some(person.record.display_name.clone()),
+        (Some(Subject::Decoy(_)), _) => session.claim.as_ref().map(|c| c.text().to_owned()),
+        (None, _) => None,
     };
     if !matches!(
         session.state,
@@ -141,6 +152,95 @@ fn gate_view(view: &mut View, gate: &Gate, session: &Session, now: u64, config: 
     }
 }
 
+fn register_view(view: &mut View, step: &Register, config: &FlowConfig) {
+    match step {
+        Register::Authenticating { message, .. } => view.messages.extend(message.clone()),
+        Register::Menu {
+            registration,
+            message,
+            ..
+        } => {
+            view.messages.extend(message.clone());
+            let status =
+                |done: bool| Some(if done { "registered" } else { "not-registered" }.to_owned());
+            let mut choices = Vec::new();
+            let mut offer = |method: Method, id: &str, done: bool| {
+                if config.methods.contains(&method) {
+                    choices.push(Choice {
+                        id: id.into(),
+                        label: id.replace(':', "."),
+                        detail: status(done),
+                    });
+                }
+            };
+            offer(Method::Qa, "register:qa", !registration.answers.is_empty());
+            offer(
+                Method::Email,
+                "register:email",
+                !registration.confirmed_emails.is_empty(),
+            );
+            offer(
+                Method::Sms,
+                "register:mobile",
+                !registration.confirmed_mobiles.is_empty(),
+            );
+            offer(
+                Method::Totp,
+                "register:totp",
+                registration.totp_secret.is_some(),
+            );
+            choices.push(Choice {
+                id: "register:finish".into(),
+                label: "register.finish".into(),
+                detail: None,
+            });
+            view.choices = choices;
+        }
+        Register::Qa { messages, .. } => {
+            view.messages.clone_from(messages);
+            view.choices = config
+                .qa
+                .questions
+                .iter()
+                .map(|(id, text)| Choice {
+                    id: id.clone(),
+                    label: "qa.question".into(),
+                    detail: Some(text.clone()),
+                })
+                .collect();
+        }
+        Register::Contact {
+            method,
+            address,
+            code,
+            message,
+            ..
+        } => {
+            view.messages.extend(message.clone());
+            view.choices = vec![Choice {
+                id: format!("register:{}", method.name()),
+                label: format!("method.{}", method.name()),
+                detail: address.as_ref().map(|a| {
+                    if *method == Method::Email {
+                        crate::mask::email(a)
+                    } else {
+                        crate::mask::phone(a)
+                    }
+                }),
+            }];
+            if code.is_some() {
+                view.digits = Some(config.codes.digits);
+            }
+        }
+        Register::Totp { uri, message, .. } => {
+            view.messages.extend(message.clone());
+            view.qr = Some(uri.expose().to_owned());
+            view.digits = Some(config.totp.digits);
+        }
+        Register::LookingUp { .. } | Register::Verifying { .. } | Register::Writing { .. } => {}
+    }
+}
+
 fn screen(state: &State) -> ScreenId {
     match state {
         State::Attract => ScreenId::Attract,
@@ -160,5 +260,15 @@ fn screen(state: &State) -> ScreenId {
         State::Blocked { .. } => ScreenId::Blocked,
         State::OutOfService { .. } => ScreenId::OutOfService,
         State::Change(Change::Entering { .. }) => ScreenId::ChangePassword,
+        State::Register(step) => match step {
+            Register::Authenticating { .. } => ScreenId::RegisterAuth,
+            Register::Menu { .. } => ScreenId::RegisterStart,
+            Register::Qa { .. } => ScreenId::RegisterQa,
+            Register::Contact { .. } => ScreenId::RegisterContact,
+            Register::Totp { .. } => ScreenId::RegisterTotp,
+            Register::LookingUp { .. } | Register::Verifying { .. } | Register::Writing { .. } => {
+                ScreenId::Working
+            }
+        },
     }
 }

@@ -24,6 +24,9 @@ pub enum ScreenId {
     Working,
     Receipt,
     ChangePassword,
+    /// Registration: username and current password.
+    RegisterAuth,
+    /// Registration menu: what is registered, what to add, finish.
     RegisterStart,
     RegisterQa,
     RegisterContact,
@@ -150,6 +153,10 @@ pub enum Input {
     Answers {
         values: Vec<String>,
     },
+    /// Registration: the questions the person picked and their answers.
+    RegisterAnswers {
+        answers: Vec<QaAnswer>,
+    },
     /// New password typed twice; sent on submit, and (with `draft`) while typing for the live checklist.
     Password {
         new: String,
@@ -171,10 +178,30 @@ impl std::fmt::Debug for Input {
             Input::Choose { id } => write!(f, "Choose {{ id: {id:?} }}"),
             Input::Submit { field, .. } => write!(f, "Submit {{ field: {field:?}, value: *** }}"),
             Input::Answers { values } => write!(f, "Answers {{ {} values: *** }}", values.len()),
+            Input::RegisterAnswers { answers } => {
+                write!(f, "RegisterAnswers {{ {} answers: *** }}", answers.len())
+            }
             Input::Password { draft, .. } => write!(f, "Password {{ draft: {draft}, *** }}"),
             Input::Activity => f.write_str("Activity"),
             Input::Language { code } => write!(f, "Language {{ code: {code:?} }}"),
         }
+    }
+}
+
+/// One security answer being registered.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QaAnswer {
+    pub question: String,
+    pub answer: String,
+}
+
+impl std::fmt::Debug for QaAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "QaAnswer {{ question: {:?}, answer: *** }}",
+            self.question
+        )
     }
 }
 

@@ -11,12 +11,15 @@
 
 mod harness;
 
+mod agent_tests;
 mod cli_tests;
 mod config_tests;
 mod directory_cli_tests;
 mod directory_samba_tests;
 mod directory_slapd_tests;
 mod directory_support;
+mod email_support;
+mod email_tests;
 mod logging_tests;
 mod purity_tests;
 mod samba_harness_tests;

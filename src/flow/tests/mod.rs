@@ -55,6 +55,7 @@ pub fn config() -> FlowConfig {
         mail_domain: "example.com".into(),
         phone_country_code: "+1".into(),
         receipt_secs: 30,
+        qa_hash: HashParams::INSECURE_FOR_TESTS,
     }
 }
 

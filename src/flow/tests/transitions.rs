@@ -2,6 +2,7 @@
 
 use crate::config::kiosk::{Method, PrivilegedMode};
 use crate::gates::lockout::FailureCounter;
+use crate::gates::totp::{self, TotpParams};
 use crate::protocol::{ReceiptKind, ScreenId};
 use crate::secret::Secret;
 
@@ -510,4 +511,136 @@ fn unregistered_people_get_a_decoy_and_nothing_is_sent() {
         "decoys greet with the typed name"
     );
     let _ = FailureCounter::new();
+}
+
+#[test]
+fn registration_at_the_kiosk_then_a_reset_with_what_was_registered() {
+    let mut cfg = config();
+    cfg.policy.methods_required = 2;
+    let mut d = Driver::new(cfg);
+    d.choose("register");
+    assert_eq!(d.screen(), ScreenId::RegisterAuth);
+    d.send(Event::IdentifierSubmitted("normal.user".into()));
+    let effects = d.send(Event::CurrentPasswordSubmitted(Secret::new(
+        "Current-Pass-1",
+    )));
+    assert!(matches!(&effects[..], [Effect::LookUpUser { .. }]));
+    let effects = d.send(Event::UserLookedUp(Box::new(found(
+        record("normal.user", false),
+        registration(false, false),
+    ))));
+    assert!(
+        matches!(&effects[..], [Effect::VerifyPassword { password, .. }] if password.expose() == "Current-Pass-1")
+    );
+    d.send(Event::PasswordVerified { ok: true });
+    assert_eq!(d.screen(), ScreenId::RegisterStart);
+    assert_eq!(d.view().greeting.as_deref(), Some("Norma Normal"));
+
+    // Security answers: the rules are enforced (duplicates refused), then saved.
+    d.choose("register:qa");
+    let pairs = |answers: [&str; 3]| {
+        ANSWERS
+            .iter()
+            .zip(answers)
+            .map(|((q, _), a)| ((*q).to_owned(), Secret::new(a)))
+            .collect::<Vec<_>>()
+    };
+    d.send(Event::QaRegistered(pairs(["same", "same", "same"])));
+    assert!(
+        d.view().messages.iter().any(|m| m == "qa.duplicate_answer"),
+        "{:?}",
+        d.view().messages
+    );
+    d.send(Event::QaRegistered(
+        ANSWERS
+            .iter()
+            .map(|(q, a)| ((*q).to_owned(), Secret::new(*a)))
+            .collect(),
+    ));
+    assert_eq!(d.view().messages, ["register.qa_saved"]);
+
+    // An authenticator app: the QR carries the otpauth URI; the first code confirms it.
+    d.choose("register:totp");
+    let uri = d.view().qr.unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let code = totp::code_at(
+        &Secret::new(&secret),
+        d.now,
+        &TotpParams::from_config(&d.config.totp),
+    )
+    .unwrap();
+    d.send(Event::TotpSubmitted(code));
+    assert_eq!(d.view().messages, ["register.totp_saved"]);
+
+    // An email address confirmed with a code sent to it.
+    d.choose("register:email");
+    let effects = d.send(Event::ContactSubmitted(" Norma@Example.TEST ".into()));
+    assert!(
+        matches!(&effects[..], [Effect::SendCode { destination, .. }] if destination == "Norma@example.test")
+    );
+    d.right_code();
+    assert_eq!(d.view().messages, ["register.contact_saved"]);
+
+    let effects = d.choose("register:finish");
+    let Some(Effect::WriteRegistration { registration, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(registration.answers.len(), 3);
+    assert_eq!(
+        registration.totp_secret.as_ref().map(Secret::expose),
+        Some(secret.as_str())
+    );
+    assert_eq!(registration.confirmed_emails, ["Norma@example.test"]);
+    let registered = (**registration).clone();
+    d.send(Event::DirectoryAnswered(ApplyOutcome::Done));
+    assert_eq!(d.view().receipt.unwrap().action, "register");
+    assert_eq!(audits(&d), [AuditOutcome::Registered]);
+
+    // Later: a reset with QA + TOTP from that registration (the code must be a fresh step).
+    d.choose("done");
+    d.now += 60_000;
+    d.identify(
+        "normal.user",
+        found(record("normal.user", true), registered),
+    );
+    d.choose("qa");
+    d.right_answers();
+    d.choose("totp");
+    let code = totp::code_at(
+        &Secret::new(&secret),
+        d.now,
+        &TotpParams::from_config(&d.config.totp),
+    )
+    .unwrap();
+    d.send(Event::TotpSubmitted(code));
+    assert_eq!(d.screen(), ScreenId::ChooseAction);
+}
+
+#[test]
+fn registration_with_a_wrong_or_unknown_account_says_the_same() {
+    let mut d = Driver::new(config());
+    d.choose("register");
+    d.send(Event::IdentifierSubmitted("normal.user".into()));
+    d.send(Event::CurrentPasswordSubmitted(Secret::new("wrong")));
+    d.send(Event::UserLookedUp(Box::new(found(
+        record("normal.user", false),
+        registration(false, false),
+    ))));
+    d.send(Event::PasswordVerified { ok: false });
+    let known = (d.screen(), d.view().messages);
+    let mut u = Driver::new(config());
+    u.choose("register");
+    u.send(Event::IdentifierSubmitted("nobody".into()));
+    u.send(Event::CurrentPasswordSubmitted(Secret::new("wrong")));
+    u.send(Event::UserLookedUp(Box::new(not_found())));
+    assert_eq!((u.screen(), u.view().messages), known);
+    assert_eq!(known.0, ScreenId::RegisterAuth);
 }

@@ -1,0 +1,136 @@
+//! The agent: the imperative shell around the pure flow core. It owns the clock, the randomness and
+//! the adapters (directory, delivery, sealed registration records), runs the core's effects and feeds
+//! their results back as events, and serves the UI protocol on a Unix socket (`server.rs`).
+//! It never decides anything the core decides.
+
+mod effects;
+pub mod sealed;
+pub mod server;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::config::Settings;
+use crate::delivery::email::{EmailSender, SiteInfo};
+use crate::directory::ldap::LdapDirectory;
+use crate::flow::FlowConfig;
+use crate::gates::codes::SendHistory;
+use crate::gates::lockout::FailureCounter;
+use crate::secret::{Secret, SecretError};
+
+use self::sealed::{SealError, SealKey};
+
+/// Why the agent cannot start; each says what the admin must fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot load a secret: {0}")]
+    Secret(#[from] SecretError),
+    #[error("directory: {0}")]
+    Directory(#[from] crate::directory::DirectoryError),
+    #[error("email delivery: {0}")]
+    Email(#[from] crate::delivery::DeliveryError),
+    #[error("{0}")]
+    Key(#[from] SealError),
+    #[error(
+        "keys.device_key is not configured: the agent needs it (it keys decoys and the outbox)"
+    )]
+    NoDeviceKey,
+    #[error("cannot listen on {path}: {source}")]
+    Socket {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Counters the agent keeps in memory: code sends per account, and decoys' failure counters.
+#[derive(Debug, Default)]
+pub(crate) struct Memory {
+    pub sends: HashMap<String, SendHistory>,
+    pub decoy_failures: HashMap<String, FailureCounter>,
+}
+
+/// Everything a session needs from the outside world.
+#[derive(Debug)]
+pub struct Agent {
+    pub settings: Settings,
+    pub flow: FlowConfig,
+    pub directory: LdapDirectory,
+    pub email: Option<EmailSender>,
+    /// Current registration key first, then older ones still accepted for reading.
+    pub seal_keys: Vec<SealKey>,
+    pub(crate) memory: Mutex<Memory>,
+}
+
+impl Agent {
+    /// Builds the agent from on-device settings: loads every secret it needs.
+    pub fn from_settings(settings: Settings) -> Result<Agent, StartError> {
+        let bind_password = settings.directory.bind_password.load_from_env()?;
+        let directory = LdapDirectory::new(settings.directory.clone(), bind_password)?;
+        let device_key = settings
+            .keys
+            .device_key
+            .as_ref()
+            .ok_or(StartError::NoDeviceKey)?
+            .0
+            .load_from_env()?;
+        let mut seal_keys = Vec::new();
+        for key in settings
+            .keys
+            .registration_key
+            .iter()
+            .chain(&settings.keys.previous_registration_keys)
+        {
+            let material = key.secret.0.load_from_env()?;
+            seal_keys.push(SealKey::parse(&key.id, material.expose())?);
+        }
+        let email = match &settings.delivery.email {
+            Some(section) => {
+                let password = section
+                    .password
+                    .as_ref()
+                    .map(|p| p.0.load_from_env())
+                    .transpose()?;
+                let site = SiteInfo {
+                    kiosk_id: settings.site.kiosk_id.to_string(),
+                    location: settings.site.location.clone(),
+                    helpdesk: settings.site.helpdesk.clone(),
+                };
+                let validity = std::time::Duration::from_secs(settings.gates.codes.validity_secs);
+                Some(
+                    EmailSender::new(
+                        section,
+                        settings.trust.services_ca.as_deref(),
+                        password,
+                        site,
+                    )?
+                    .with_code_validity(validity),
+                )
+            }
+            None => None,
+        };
+        let flow = FlowConfig::from_settings(
+            &settings,
+            derive_key(&device_key, b"sspr-kiosk decoy key v1"),
+        );
+        Ok(Agent {
+            settings,
+            flow,
+            directory,
+            email,
+            seal_keys,
+            memory: Mutex::new(Memory::default()),
+        })
+    }
+}
+
+/// A purpose-specific key from the device key (HMAC-SHA256 as a KDF).
+fn derive_key(device_key: &Secret, purpose: &[u8]) -> [u8; 32] {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(device_key.expose().as_bytes()) else {
+        return [0; 32];
+    };
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}

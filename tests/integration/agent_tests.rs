@@ -1,0 +1,438 @@
+//! End to end: the real `sspr-kiosk agent` process against real slapd and a real SMTP server, driven
+//! through the protocol by the real `sspr-kiosk drive`. Codes are read from the SMTP server's mailbox.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config_tests::sspr_kiosk;
+use crate::harness::slapd::Slapd;
+use crate::harness::smtp::{SmtpOptions, SmtpServer};
+
+/// A running agent with its own config, credentials and socket; killed on drop.
+struct AgentProcess {
+    child: Child,
+    dir: tempfile::TempDir,
+    socket: PathBuf,
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const REGISTRATION_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+
+const EMAIL_TOTP: &str = r#"enabled = ["email", "totp"]"#;
+
+const WITH_QA: &str = r#"enabled = ["email", "totp", "qa"]
+[gates.qa.questions]
+pet = "First pet?"
+school = "First school?"
+city = "City of birth?"
+street = "Childhood street?"
+car = "First car?""#;
+
+fn start_agent(server: &Slapd, smtp: &SmtpServer, gates: &str, policy: &str) -> AgentProcess {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    std::fs::write(
+        credentials.join("ldap-bind-password"),
+        &server.service_password,
+    )
+    .unwrap();
+    std::fs::write(credentials.join("device-key"), "test-device-key-material").unwrap();
+    std::fs::write(credentials.join("registration-key"), REGISTRATION_KEY).unwrap();
+    let socket = dir.path().join("ui.sock");
+    let config = format!(
+        r#"version = 1
+[site]
+kiosk_id = "e2e-kiosk"
+location = "Test lab"
+helpdesk = "ext. 1234"
+data_dir = "{data}"
+ui_socket = "{socket}"
+[directory]
+flavour = "openldap"
+urls = ["{url}"]
+base_dn = "dc=example,dc=test"
+bind_dn = "{bind}"
+bind_password = {{ credential = "ldap-bind-password" }}
+[directory.attributes]
+identifiers = ["uid", "mail"]
+badge = "employeeNumber"
+mobile = ["mobile"]
+email = ["mail"]
+registration = "ssprRegistration"
+[gates]
+{gates}
+[policy]
+privileged_groups = ["cn=admins,ou=groups,dc=example,dc=test"]
+{policy}
+[delivery.email]
+host = "127.0.0.1"
+port = {port}
+security = "insecure-for-tests"
+from = "kiosk@example.test"
+[trust]
+directory_ca = "{ca}"
+[keys]
+device_key = {{ credential = "device-key" }}
+registration_key = {{ id = "k1", secret = {{ credential = "registration-key" }} }}
+"#,
+        data = dir.path().display(),
+        socket = socket.display(),
+        url = server.ldaps_url(),
+        bind = server.service_dn,
+        port = smtp.port(),
+        ca = server.pki.ca_pem.display(),
+    );
+    let file = dir.path().join("kiosk.toml");
+    std::fs::write(&file, config).unwrap();
+    let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
+    let child = sspr_kiosk()
+        .args(["agent", "--config"])
+        .arg(&file)
+        .args(["--board", "/nonexistent/board.toml"])
+        .env("CREDENTIALS_DIRECTORY", &credentials)
+        .env("SSPR_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let agent = AgentProcess { child, dir, socket };
+    let start = Instant::now();
+    while !agent.socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "agent did not start:\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    agent
+}
+
+impl AgentProcess {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    fn drive(&self, script: &str) -> Output {
+        let file = self
+            .dir
+            .path()
+            .join(format!("script-{}.txt", rand_suffix()));
+        std::fs::write(&file, script).unwrap();
+        sspr_kiosk()
+            .arg("drive")
+            .arg(&file)
+            .arg("--socket")
+            .arg(&self.socket)
+            .output()
+            .unwrap()
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// A file the test fills with the code from the mailbox; the script waits for it with `$(…)`.
+fn code_file(
+    dir: &Path,
+    smtp: &'static SmtpServer,
+    to: String,
+) -> (PathBuf, std::thread::JoinHandle<()>) {
+    let file = dir.join(format!("code-{}", rand_suffix()));
+    let target = file.clone();
+    let handle = std::thread::spawn(move || {
+        let message = smtp.wait_for_message(&to, Duration::from_secs(20));
+        let code = message
+            .body_text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() >= 6 && l.chars().all(|c| c.is_ascii_digit()))
+            .expect("a code line in the message")
+            .to_owned();
+        std::fs::write(&target, code).unwrap();
+    });
+    (file, handle)
+}
+
+fn wait_for(file: &Path) -> String {
+    format!(
+        "$(for i in $(seq 200); do [ -s {0} ] && break; sleep 0.1; done; cat {0})",
+        file.display()
+    )
+}
+
+fn transcript(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn smtp_server() -> &'static SmtpServer {
+    static SERVER: std::sync::OnceLock<SmtpServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| SmtpServer::start(SmtpOptions::default()))
+}
+
+#[test]
+fn unlock_only_with_an_email_code_then_the_old_password_still_binds() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let user = server.create_user("e2e");
+    server.lock_user(&user);
+    assert!(server.is_locked(&user.dn));
+    let agent = start_agent(&server, smtp, EMAIL_TOTP, "");
+    let (code, waiter) = code_file(agent.dir.path(), smtp, user.mail.clone().unwrap());
+    let script = format!(
+        "identify {login}\nexpect choose-method\nchoose email:0\nexpect enter-code\nenter-code {code}\n\
+         expect choose-action\nchoose action:unlock\nexpect receipt\n",
+        login = user.login,
+        code = wait_for(&code),
+    );
+    let output = agent.drive(&script);
+    waiter.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
+    assert!(
+        !server.is_locked(&user.dn),
+        "the directory says the account is still locked"
+    );
+    server
+        .bind(&user.dn, &user.password)
+        .expect("the old password binds after an unlock-only");
+    let log = agent.log();
+    assert!(log.contains("outcome=Unlocked"), "{log}");
+    assert!(
+        !log.contains(&std::fs::read_to_string(&code).unwrap()),
+        "the code must not be logged"
+    );
+}
+
+#[test]
+fn an_unknown_user_sees_what_a_known_user_with_a_wrong_code_sees() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let user = server.create_user("e2e");
+    let agent = start_agent(&server, smtp, EMAIL_TOTP, "");
+    let script = |name: &str| {
+        format!(
+            "identify {name}\nexpect choose-method\nchoose #1\nexpect enter-code\n\
+             enter-code 111111\nexpect enter-code code.wrong\nenter-code 222222\nexpect enter-code code.wrong\n\
+             enter-code 333333\nexpect choose-method code.dead\n"
+        )
+    };
+    let known = agent.drive(&script(&user.login));
+    let unknown = agent.drive(&script("nobody.here"));
+    assert!(
+        known.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&known),
+        String::from_utf8_lossy(&known.stderr),
+        agent.log()
+    );
+    assert!(
+        unknown.status.success(),
+        "{}\n{}",
+        transcript(&unknown),
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    assert_eq!(transcript(&known), transcript(&unknown));
+    // The real person's failure was counted in the directory (sealed registration record).
+    let blob = server.read_attr(&user.dn, "ssprRegistration");
+    assert!(
+        blob.first().is_some_and(|b| b.starts_with("sspr1.k1.")),
+        "{blob:?}"
+    );
+    assert!(
+        !agent.log().contains("nobody.here"),
+        "an unmatched claim is logged only as a keyed hash"
+    );
+}
+
+#[test]
+fn malformed_and_out_of_sequence_input_is_refused_without_harm() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let agent = start_agent(&server, smtp, EMAIL_TOTP, "");
+    let script = "enter-code 123456\nexpect attract\nchoose action:unlock\nexpect attract\n";
+    let output = agent.drive(script);
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Raw garbage and a wrong version on the socket.
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(&agent.socket).unwrap();
+    stream
+        .write_all(b"{\"type\":\"hello\",\"version\":99}\n")
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(stream.try_clone().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("refused") && line.contains("version 99"),
+        "{line}"
+    );
+    let mut stream = std::os::unix::net::UnixStream::connect(&agent.socket).unwrap();
+    stream
+        .write_all(b"{\"type\":\"hello\",\"version\":1}\nnot json at all\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut l = String::new();
+        reader.read_line(&mut l).unwrap();
+        lines.push(l);
+    }
+    assert!(lines[2].contains("malformed input"), "{lines:?}");
+    let _ = Command::new("true").status();
+}
+
+#[test]
+fn register_at_the_kiosk_then_reset_with_qa_and_totp_from_oathtool() {
+    crate::harness::require_program("oathtool", "oathtool");
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let user = server.create_user("e2e");
+    let agent = start_agent(&server, smtp, WITH_QA, "methods_required = 2");
+    let register = format!(
+        "choose register\nexpect register-auth\nidentify {login}\nenter-current {password}\nexpect register-start\n\
+         choose register:qa\nexpect register-qa\nregister-answers pet=Rex | school=Hill Valley High | city=Springfield\n\
+         expect register-start register.qa_saved\nchoose register:totp\nexpect register-totp\n\
+         enter-totp $(oathtool --totp -b {{qr-secret}})\nexpect register-start register.totp_saved\n\
+         choose register:finish\nexpect receipt\n\
+         # the next kiosk visit: a reset with both methods (the TOTP code of the next step: no replay)\n\
+         choose done\nexpect attract\nidentify {login}\nexpect choose-method\nchoose qa\nexpect qa\n\
+         answer pet=Rex | school=Hill Valley High | city=Springfield\nexpect choose-method verify.another_method\n\
+         choose totp\nexpect totp\nenter-totp $(oathtool --totp -b {{qr-secret}} -N 'now + 30 seconds')\n\
+         expect new-password\nenter-password Quiet-Harbour-Lantern-81\nexpect receipt\n",
+        login = user.login,
+        password = user.password,
+    );
+    let output = agent.drive(&register);
+    assert!(
+        output.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
+    server
+        .bind(&user.dn, "Quiet-Harbour-Lantern-81")
+        .expect("the new password binds");
+    assert!(
+        server.bind(&user.dn, &user.password).is_err(),
+        "the old password no longer binds"
+    );
+    let blob = server.read_attr(&user.dn, "ssprRegistration");
+    assert!(
+        blob.first()
+            .is_some_and(|b| b.starts_with("sspr1.k1.") && !b.contains("Rex")),
+        "{blob:?}"
+    );
+}
+
+/// Seals a registration with security answers into the person's entry, as a kiosk would.
+fn register_answers(server: &Slapd, dn: &str) {
+    use sspr_kiosk::agent::sealed::{self, SealKey, Stored};
+    use sspr_kiosk::gates::qa::{self, GivenAnswer, HashParams};
+    let cfg = sspr_kiosk::config::kiosk::QaSection {
+        questions: [
+            ("pet", "First pet?"),
+            ("school", "First school?"),
+            ("city", "City of birth?"),
+            ("street", "Street?"),
+            ("car", "Car?"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        register: 3,
+        ask: 3,
+    };
+    let given = [
+        ("pet", "Rex"),
+        ("school", "Hill Valley High"),
+        ("city", "Springfield"),
+    ]
+    .map(|(q, a)| GivenAnswer::new(q, a));
+    let answers = qa::register(
+        &given,
+        &cfg,
+        &[[1; 16], [2; 16], [3; 16]],
+        &HashParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    let mut stored = Stored::default();
+    stored.registration.answers = answers;
+    let blob = sealed::seal(
+        &stored,
+        dn,
+        &SealKey::parse("k1", REGISTRATION_KEY).unwrap(),
+    )
+    .unwrap();
+    use std::collections::HashSet;
+    server.modify_as_root(
+        dn,
+        vec![
+            ldap3::Mod::Add("objectClass", HashSet::from(["ssprKioskUser"])),
+            ldap3::Mod::Replace("ssprRegistration", HashSet::from([blob.as_str()])),
+        ],
+    );
+}
+
+#[test]
+fn five_failures_on_one_kiosk_block_the_account_on_another() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let user = server.create_user("e2e");
+    register_answers(&server, &user.dn);
+    let first = start_agent(&server, smtp, WITH_QA, "");
+    let mut script = format!("identify {}\nexpect choose-method\n", user.login);
+    for round in 1..=5 {
+        script.push_str("choose qa\nexpect qa\nanswer wrong | wrong | wrong\n");
+        if round < 5 {
+            script.push_str("expect choose-method qa.wrong\n");
+        }
+    }
+    script.push_str("expect blocked\n");
+    let output = first.drive(&script);
+    assert!(
+        output.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        first.log()
+    );
+
+    // A second kiosk knows nothing of the first one's memory: the counter is in the directory.
+    let second = start_agent(&server, smtp, WITH_QA, "");
+    let output = second.drive(&format!("identify {}\nexpect blocked\n", user.login));
+    assert!(
+        output.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        second.log()
+    );
+    // The right answers do not help while blocked; another person is not affected.
+    let other = server.create_user("e2e");
+    let output = second.drive(&format!("identify {}\nexpect choose-method\n", other.login));
+    assert!(output.status.success(), "{}", transcript(&output));
+}
