@@ -47,13 +47,20 @@ struct Client {
     transcript: Vec<String>,
     /// The TOTP secret of the last enrolment QR shown, for `{qr-secret}` in values.
     qr_secret: Option<String>,
+    /// An input was sent and no answer has been read since.
+    awaiting_reply: bool,
 }
+
+/// How long `expect` gives the agent to answer an input before judging the current view (the agent
+/// holds some replies for 700 ms; an input that changes nothing visible gets no reply at all).
+const REPLY_GRACE: Duration = Duration::from_millis(1500);
 
 impl Client {
     async fn send(&mut self, input: &Input) -> Result<(), DriveError> {
         let mut line = serde_json::to_string(input).map_err(std::io::Error::other)?;
         line.push('\n');
         self.writer.write_all(line.as_bytes()).await?;
+        self.awaiting_reply = true;
         Ok(())
     }
 
@@ -105,6 +112,12 @@ impl Client {
                     && codes.iter().all(|c| v.messages.iter().any(|m| m == c))
             })
         };
+        if std::mem::take(&mut self.awaiting_reply)
+            && let Ok(message) = tokio::time::timeout(REPLY_GRACE, self.receive()).await
+            && let AgentMessage::Refused { reason } = message?
+        {
+            return Err(DriveError::Refused(reason));
+        }
         let deadline = tokio::time::Instant::now() + EXPECT_TIMEOUT;
         while !matches(&self.view) {
             match tokio::time::timeout_at(deadline, self.receive()).await {
@@ -156,6 +169,7 @@ pub async fn run(socket: &Path, script: &str) -> Result<Vec<String>, DriveError>
         view: None,
         transcript: Vec::new(),
         qr_secret: None,
+        awaiting_reply: false,
     };
     client.send(&Input::Hello { version: VERSION }).await?;
     match client.receive().await? {

@@ -2,14 +2,18 @@
 //!
 //! # Layout
 //!
-//! - [`cli`] — the command line (definitions only; `main.rs` wires it).
+//! - [`flow`] and [`gates`] — the PURE core: the session state machine and the checks it relies on.
+//!   No I/O, no clock, no randomness of their own.
+//! - [`protocol`] — agent ↔ UI messages (`docs/protocol.md`).
+//! - [`agent`] — the imperative shell: runs the core's effects, serves the UI socket.
+//! - [`directory`] — the directory port and its ldap3 + rustls implementation (AD, Samba AD, OpenLDAP).
+//! - [`delivery`] — email (SMTP over rustls) and notification texts.
 //! - [`config`] — `kiosk.toml` and board files: strict parsing with located problems, validation into
 //!   [`config::Settings`].
 //! - [`secret`] — [`secret::Secret`] (never prints, zeroized on drop) and where secrets come from.
-//! - [`logging`] — the journal under systemd, stderr otherwise.
+//! - [`cli`], [`drive`], [`logging`], [`mask`] — the command line, scripted sessions, logs, masking.
 //!
-//! Planned (see `docs/architecture.md`): `flow` and `gates` (the pure core), `protocol`, `agent`,
-//! `directory`, `outbox`, `delivery`, `devices`, `admin`, `ui`.
+//! Planned (see `docs/architecture.md`): `outbox`, `devices`, `admin`, `ui`.
 
 pub mod agent;
 pub mod cli;

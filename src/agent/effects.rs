@@ -158,6 +158,7 @@ impl Agent {
                 self.audit(&record);
                 None
             }
+            Effect::Ignored => None,
         }
     }
 

@@ -196,10 +196,27 @@ impl Connection {
         {
             self.hold_until = Some(Instant::now() + PADDED_REPLY);
         }
-        self.step(event).await
+        self.step_input(event).await
+    }
+
+    /// Steps a UI input; an input the current screen does not take is refused with a message.
+    async fn step_input(&mut self, event: Event) -> std::io::Result<()> {
+        let ignored = self.step_reporting(event).await?;
+        if ignored {
+            self.send(&AgentMessage::Refused {
+                reason: "not expected on this screen".into(),
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     async fn step(&mut self, event: Event) -> std::io::Result<()> {
+        self.step_reporting(event).await.map(|_| ())
+    }
+
+    /// Steps the core and runs its effects; returns whether the core ignored the event.
+    async fn step_reporting(&mut self, event: Event) -> std::io::Result<bool> {
         let ctx = context();
         let session = std::mem::replace(&mut self.session, Session::new("en", ctx.now));
         // Answer hashing (Argon2id) takes tens of milliseconds: keep it off the async workers.
@@ -217,7 +234,13 @@ impl Connection {
             }
         };
         self.session = session;
-        for effect in effects {
+        let ignored = effects
+            .iter()
+            .any(|e| matches!(e, crate::flow::Effect::Ignored));
+        for effect in effects
+            .into_iter()
+            .filter(|e| !matches!(e, crate::flow::Effect::Ignored))
+        {
             let agent = Arc::clone(&self.agent);
             let results = self.results.clone();
             let generation = self.session.generation;
@@ -227,7 +250,8 @@ impl Connection {
                 }
             });
         }
-        self.send_view().await
+        self.send_view().await?;
+        Ok(ignored)
     }
 
     async fn send_view(&mut self) -> std::io::Result<()> {

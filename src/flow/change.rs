@@ -193,7 +193,7 @@ pub(super) fn on_event(
                 ),
             }
         }
-        (change, _) => (State::Change(change), Vec::new()),
+        (change, _) => (State::Change(change), vec![Effect::Ignored]),
     }
 }
 

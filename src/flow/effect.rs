@@ -121,6 +121,9 @@ pub enum Effect {
         step: u64,
     },
     Audit(AuditRecord),
+    /// The event did not fit the current state: nothing changed. The agent tells the UI it refused
+    /// the input (an out-of-sequence tap or field); for its own events it does nothing.
+    Ignored,
 }
 
 /// Whose counters an effect is about.

@@ -94,7 +94,7 @@ pub(super) fn on_event(
             applied(session, action, outcome, ctx, config)
         }
         (State::Receipt { .. }, Event::Chosen(id)) if id == "done" => (State::Attract, Vec::new()),
-        (state, _) => (state, Vec::new()),
+        (state, _) => (state, vec![Effect::Ignored]),
     }
 }
 

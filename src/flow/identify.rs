@@ -67,7 +67,7 @@ pub(super) fn on_event(
         }
         (State::Identify { .. }, Event::Chosen(id)) if id == "back" => (State::Attract, Vec::new()),
         (State::LookingUp, Event::UserLookedUp(answer)) => looked_up(session, *answer, ctx, config),
-        (state, _) => (state, Vec::new()),
+        (state, _) => (state, vec![Effect::Ignored]),
     }
 }
 

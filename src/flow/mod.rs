@@ -110,7 +110,7 @@ fn dispatch(
         State::Register(step) => register::on_event(session, step, event, ctx, config),
         State::Blocked { .. } | State::OutOfService { .. } => match event {
             Event::Chosen(id) if id == "done" => (State::Attract, Vec::new()),
-            _ => (state, Vec::new()),
+            _ => (state, vec![Effect::Ignored]),
         },
     }
 }

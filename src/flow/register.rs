@@ -397,7 +397,7 @@ pub(super) fn on_event(
                 config,
             ),
         },
-        (step, _) => (wrap(step), Vec::new()),
+        (step, _) => (wrap(step), vec![Effect::Ignored]),
     }
 }
 

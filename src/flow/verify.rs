@@ -26,12 +26,12 @@ pub(super) fn on_event(
             (State::Attract, Vec::new())
         }
         (State::ChoosingMethod { message }, Event::Chosen(id)) => choose(session, &id, ctx, config)
-            .unwrap_or((State::ChoosingMethod { message }, Vec::new())),
+            .unwrap_or((State::ChoosingMethod { message }, vec![Effect::Ignored])),
         (State::Verifying(_), Event::Chosen(id)) if id == "back" => {
             (State::ChoosingMethod { message: None }, Vec::new())
         }
         (State::Verifying(gate), event) => on_gate(session, gate, event, ctx, config),
-        (state, _) => (state, Vec::new()),
+        (state, _) => (state, vec![Effect::Ignored]),
     }
 }
 
@@ -204,7 +204,7 @@ fn on_gate(
                 failed(session, "badge.wrong", ctx, config)
             }
         }
-        (gate, _) => (State::Verifying(gate), Vec::new()),
+        (gate, _) => (State::Verifying(gate), vec![Effect::Ignored]),
     }
 }
 
