@@ -30,15 +30,7 @@ pub(super) fn on_event(
             Event::IdentifierSubmitted(text),
         ) => {
             let identifier = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-            (
-                State::Change(Change::Entering {
-                    identifier,
-                    current,
-                    messages,
-                    rules,
-                }),
-                Vec::new(),
-            )
+            entering(identifier, current, messages, rules)
         }
         (
             Change::Entering {
@@ -50,15 +42,7 @@ pub(super) fn on_event(
             Event::CurrentPasswordSubmitted(secret),
         ) => {
             let current = Some(secret).filter(|s| !s.is_empty());
-            (
-                State::Change(Change::Entering {
-                    identifier,
-                    current,
-                    messages,
-                    rules,
-                }),
-                Vec::new(),
-            )
+            entering(identifier, current, messages, rules)
         }
         (
             Change::Entering {
@@ -77,27 +61,11 @@ pub(super) fn on_event(
             let report = password_policy::check(&new, &confirm, &words, &config.policy.password);
             let rules = rule_statuses(&report);
             if draft {
-                return (
-                    State::Change(Change::Entering {
-                        identifier,
-                        current,
-                        messages,
-                        rules,
-                    }),
-                    Vec::new(),
-                );
+                return entering(identifier, current, messages, rules);
             }
             let (Some(name), Some(current_pw)) = (identifier.clone(), current.clone()) else {
                 let messages = vec!["change.incomplete".to_owned()];
-                return (
-                    State::Change(Change::Entering {
-                        identifier,
-                        current,
-                        messages,
-                        rules,
-                    }),
-                    Vec::new(),
-                );
+                return entering(identifier, current, messages, rules);
             };
             if !report.acceptable() {
                 let messages = report
@@ -105,15 +73,7 @@ pub(super) fn on_event(
                     .into_iter()
                     .map(str::to_owned)
                     .collect();
-                return (
-                    State::Change(Change::Entering {
-                        identifier,
-                        current,
-                        messages,
-                        rules,
-                    }),
-                    Vec::new(),
-                );
+                return entering(identifier, current, messages, rules);
             }
             session.claim = Some(Claim::Typed(name.clone()));
             let effect = Effect::LookUpUser {
@@ -195,6 +155,21 @@ pub(super) fn on_event(
         }
         (change, _) => (State::Change(change), vec![Effect::Ignored]),
     }
+}
+
+fn entering(
+    identifier: Option<String>,
+    current: Option<crate::secret::Secret>,
+    messages: Vec<String>,
+    rules: Vec<crate::protocol::RuleStatus>,
+) -> (State, Vec<Effect>) {
+    let form = Change::Entering {
+        identifier,
+        current,
+        messages,
+        rules,
+    };
+    (State::Change(form), Vec::new())
 }
 
 /// Back to the form, username kept, passwords cleared (the person types them again).

@@ -6,6 +6,7 @@
 
 #![allow(dead_code, reason = "not every test binary module uses every helper")]
 
+pub mod cast;
 pub mod certs;
 pub mod process;
 

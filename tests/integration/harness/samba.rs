@@ -31,35 +31,7 @@ const LDAPS_URL: &str = "ldaps://127.0.0.1:636";
 /// `msDS-User-Account-Control-Computed` bit: locked out now (lockoutTime within lockoutDuration).
 const UF_LOCKOUT: u32 = 0x10;
 
-/// A directory account with the password the harness gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CastUser {
-    pub login: String,
-    pub upn: String,
-    pub dn: String,
-    pub display_name: String,
-    pub password: String,
-    pub mail: Option<String>,
-    pub mobile: Option<String>,
-    /// Badge ID, stored in `employeeNumber`.
-    pub badge: Option<String>,
-}
-
-/// The seeded users, the same cast as the OpenLDAP harness. Read-only for tests: the cached template
-/// holds them, so changing one here means bumping `template::TEMPLATE_VERSION`.
-#[derive(Debug, Clone)]
-pub struct Cast {
-    pub normal: CastUser,
-    /// Locked out by real failed binds when the DC starts.
-    pub locked: CastUser,
-    /// Member of Domain Admins, protected like AdminSDHolder protects it on Windows.
-    pub privileged: CastUser,
-    /// No mail, no mobile: nothing to send a code to.
-    pub unregistered: CastUser,
-    pub badge: CastUser,
-    /// `svc-sspr` in CN=Users: may reset passwords and write lockoutTime under `USERS_OU` only.
-    pub service: CastUser,
-}
+pub use super::cast::{Cast, CastUser};
 
 /// Where the startup time went, measured once per process.
 #[derive(Debug, Clone, Copy)]

@@ -236,6 +236,7 @@ impl Slapd {
     pub fn create_user_named(&self, login: &str) -> CastUser {
         let user = CastUser {
             login: login.to_owned(),
+            upn: format!("{login}@example.test"),
             dn: format!("uid={login},{PEOPLE_DN}"),
             ..CastUser::fresh("named")
         };

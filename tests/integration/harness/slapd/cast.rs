@@ -9,39 +9,13 @@ use ldap3::LdapConn;
 
 use super::{PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD};
 
-/// A directory account with the password the harness gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CastUser {
-    pub login: String,
-    pub dn: String,
-    pub display_name: String,
-    pub password: String,
-    pub mail: Option<String>,
-    pub mobile: Option<String>,
-    /// Badge ID, stored in `employeeNumber`.
-    pub badge: Option<String>,
-}
-
-/// The seeded accounts. Read-only for tests on the shared server: use `create_user` to change state.
-#[derive(Debug, Clone)]
-pub struct Cast {
-    pub normal: CastUser,
-    /// Locked out by real failed binds when slapd starts.
-    pub locked: CastUser,
-    /// Member of `cn=admins,ou=groups`.
-    pub privileged: CastUser,
-    /// No mail, no mobile: nothing to send a code to.
-    pub unregistered: CastUser,
-    pub badge: CastUser,
-    /// `cn=sspr-kiosk,ou=services`: write-only on userPassword and write on pwdAccountLockedTime
-    /// under ou=people, read on the mapped attributes. Not one of the people (`all` leaves it out).
-    pub service: CastUser,
-}
+pub use crate::harness::cast::{Cast, CastUser};
 
 impl Cast {
     pub(super) fn new() -> Cast {
         let person = |login: &str, name: &str, password: &str| CastUser {
             login: login.to_owned(),
+            upn: format!("{login}@example.test"),
             dn: format!("uid={login},{PEOPLE_DN}"),
             display_name: name.to_owned(),
             password: password.to_owned(),
@@ -110,6 +84,7 @@ impl CastUser {
             mail: Some(format!("{login}@example.test")),
             mobile: Some(format!("+1555020{n:04}")),
             badge: Some(format!("09{n:08}")),
+            upn: format!("{login}@example.test"),
             login,
         }
     }
