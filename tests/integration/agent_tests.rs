@@ -360,6 +360,11 @@ fn register_at_the_kiosk_then_reset_with_qa_and_totp_from_oathtool() {
 
 /// Seals a registration with security answers into the person's entry, as a kiosk would.
 fn register_answers(server: &Slapd, dn: &str) {
+    register(server, dn, None);
+}
+
+/// Seals answers (and an authenticator secret, if given) into the person's entry.
+fn register(server: &Slapd, dn: &str, totp_secret: Option<&str>) {
     use sspr_kiosk::agent::sealed::{self, SealKey, Stored};
     use sspr_kiosk::gates::qa::{self, GivenAnswer, HashParams};
     let cfg = sspr_kiosk::config::kiosk::QaSection {
@@ -391,6 +396,7 @@ fn register_answers(server: &Slapd, dn: &str) {
     .unwrap();
     let mut stored = Stored::default();
     stored.registration.answers = answers;
+    stored.registration.totp_secret = totp_secret.map(sspr_kiosk::secret::Secret::new);
     let blob = sealed::seal(
         &stored,
         dn,
@@ -445,4 +451,36 @@ fn five_failures_on_one_kiosk_block_the_account_on_another() {
     let other = server.create_user("e2e");
     let output = second.drive(&format!("identify {}\nexpect choose-method\n", other.login));
     assert!(output.status.success(), "{}", transcript(&output));
+}
+
+#[test]
+fn a_privileged_account_is_never_offered_security_questions() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let admin = server.cast.privileged.clone();
+    register(&server, &admin.dn, Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"));
+    let agent = start_agent(&server, smtp, WITH_QA, "");
+    let output = agent.drive(&format!(
+        "identify {}\nexpect choose-method\nchoose qa\nexpect qa\n",
+        admin.login
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("not expected on this screen"),
+        "{}\n{stderr}",
+        transcript(&output)
+    );
+    // Two methods are needed: after the authenticator code the kiosk asks for another one.
+    let output = agent.drive(&format!(
+        "identify {}\nexpect choose-method\nchoose totp\nexpect totp\nenter-totp $(oathtool --totp -b JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP)\n\
+         expect choose-method verify.another_method\n",
+        admin.login
+    ));
+    assert!(
+        output.status.success(),
+        "{}\n{}\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
 }
