@@ -138,10 +138,20 @@ async fn connection(agent: Arc<Agent>, stream: UnixStream) -> std::io::Result<()
     })
     .await?;
     conn.send_view().await?;
+    let result = serve_session(&mut conn, &mut reader, &mut incoming).await;
+    conn.close();
+    result
+}
+
+async fn serve_session(
+    conn: &mut Connection,
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    incoming: &mut mpsc::Receiver<Tagged>,
+) -> std::io::Result<()> {
     let mut tick = tokio::time::interval(TICK);
     loop {
         tokio::select! {
-            line = read_line(&mut reader) => {
+            line = read_line(reader) => {
                 let Some(line) = line? else { return Ok(()) };
                 match serde_json::from_str::<Input>(&line) {
                     Ok(input) => conn.on_input(input).await?,
@@ -178,6 +188,23 @@ async fn read_line(
 }
 
 impl Connection {
+    /// The UI went away: the session ends as if cancelled, so it is audited and its secrets dropped.
+    fn close(&mut self) {
+        let ctx = context();
+        let session = std::mem::replace(&mut self.session, Session::new("en", ctx.now));
+        let cancel = Event::Chosen("cancel".into());
+        let (_, effects) = flow::step(session, cancel, &ctx, &self.agent.flow);
+        for effect in effects
+            .into_iter()
+            .filter(|e| !matches!(e, crate::flow::Effect::Ignored))
+        {
+            let agent = Arc::clone(&self.agent);
+            tokio::spawn(async move {
+                agent.run_effect(effect).await;
+            });
+        }
+    }
+
     async fn on_input(&mut self, input: Input) -> std::io::Result<()> {
         let Some(event) = input::event_from(input) else {
             return self
@@ -203,6 +230,7 @@ impl Connection {
     async fn step_input(&mut self, event: Event) -> std::io::Result<()> {
         let ignored = self.step_reporting(event).await?;
         if ignored {
+            self.hold_until = None;
             self.send(&AgentMessage::Refused {
                 reason: "not expected on this screen".into(),
             })

@@ -256,6 +256,14 @@ fn an_unknown_user_sees_what_a_known_user_with_a_wrong_code_sees() {
         blob.first().is_some_and(|b| b.starts_with("sspr1.k1.")),
         "{blob:?}"
     );
+    // Both drives left mid-session: each session still ends with exactly one audit record.
+    std::thread::sleep(Duration::from_millis(300));
+    let audits = agent
+        .log()
+        .lines()
+        .filter(|l| l.contains("[audit]"))
+        .count();
+    assert_eq!(audits, 2, "{}", agent.log());
     assert!(
         !agent.log().contains("nobody.here"),
         "an unmatched claim is logged only as a keyed hash"
