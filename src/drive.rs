@@ -7,7 +7,7 @@
 //! `expect SCREEN [CODE…]`, `identify TEXT`, `choose ID|#N`, `enter-code V`, `enter-totp V`,
 //! `enter-current V`, `answer A | B | C` (or `answer ID=A | ID=B` by question id), `enter-password V`,
 //! `draft-password V`, `register-answers ID=A | ID=B | ID=C`, `enter-contact V`, `wait SECONDS`,
-//! `badge ID`. A value written `$(command)` is replaced by the command's trimmed output (e.g. the
+//! `badge DEVICE ID` (writes a reader frame to the reader's serial device, e.g. a test pty). A value written `$(command)` is replaced by the command's trimmed output (e.g. the
 //! latest code from a test mailbox, or `oathtool --totp -b SECRET`); `{qr-secret}` is the secret of
 //! the last TOTP enrolment QR shown.
 
@@ -152,6 +152,18 @@ async fn value(raw: &str) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// The EM4100 reader frame for a 10-hex-digit badge ID.
+fn badge_frame(id: &str) -> Option<[u8; 14]> {
+    if id.len() != 10 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut bytes = [0u8; 5];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(crate::devices::badge::frame::encode(bytes))
 }
 
 /// Runs `script` against the agent at `socket`; returns the transcript.
@@ -310,9 +322,21 @@ pub async fn run(socket: &Path, script: &str) -> Result<Vec<String>, DriveError>
                 draft: true,
             },
             "badge" => {
-                return Err(fail(
-                    "badge taps need the badge reader support of a later version".into(),
-                ));
+                // `badge DEVICE ID`: write an EM4100 reader frame for the 10-hex-digit ID to the serial
+                // device the agent's reader listens on (a test pty) — the protocol cannot claim a badge.
+                let (device, id) = arg
+                    .split_once(char::is_whitespace)
+                    .ok_or_else(|| fail("badge needs DEVICE ID".into()))?;
+                let frame = badge_frame(id.trim())
+                    .ok_or_else(|| fail(format!("`{id}` is not a 10-hex-digit badge ID")))?;
+                let mut port = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .open(device)
+                    .await
+                    .map_err(|e| fail(format!("cannot open {device}: {e}")))?;
+                port.write_all(&frame).await?;
+                client.awaiting_reply = true;
+                continue;
             }
             other => return Err(fail(format!("unknown step `{other}`"))),
         };

@@ -19,6 +19,7 @@ pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod devices;
 pub mod directory;
 pub mod drive;
 pub mod flow;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use sspr_kiosk::agent::{Agent, server};
 use sspr_kiosk::config::{self, CheckMode, Checked, Settings, Severity};
+use sspr_kiosk::devices::reader::{Reader, ReaderConfig};
 use sspr_kiosk::directory::ldap::LdapDirectory;
 use sspr_kiosk::directory::preflight::{self, CheckOptions};
 
@@ -68,9 +69,20 @@ fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>
 
 async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> {
     let settings = config::load_kiosk(&config)?;
+    let (reader_events, events) = tokio::sync::mpsc::channel(16);
+    let mut _reader = None;
     if board.exists() {
         let board = config::load_board(&board)?;
         log::info!("board {}: {}", board.board.name, board.board.description);
+        if let Some(section) = &board.reader {
+            match ReaderConfig::from_board(section, &settings.gates.badge) {
+                Ok(Some(reader)) => _reader = Some(Reader::spawn(reader, reader_events)?),
+                Ok(None) => {
+                    log::info!("keyboard-wedge badge reader: badges arrive as typing in the UI")
+                }
+                Err(e) => log::warn!("badge reader not started: {e}"),
+            }
+        }
     } else {
         log::warn!(
             "no board file at {}: running without badge reader or modem",
@@ -79,7 +91,8 @@ async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> 
     }
     let agent = Arc::new(Agent::from_settings(settings)?);
     let listener = server::bind(&agent.settings.site.ui_socket)?;
-    server::serve(agent, listener).await;
+    let badges = server::forward_badges(events);
+    server::serve(agent, listener, badges).await;
     Ok(ExitCode::SUCCESS)
 }
 

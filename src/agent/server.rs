@@ -11,10 +11,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::Rng as _;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use zeroize::Zeroizing;
 
+use crate::devices::reader::ReaderEvent;
 use crate::flow::event::{Context, Event};
 use crate::flow::{self, Session, input, view};
 use crate::protocol::{AgentMessage, Input, VERSION, View};
@@ -46,8 +47,31 @@ pub fn bind(path: &Path) -> Result<UnixListener, StartError> {
     Ok(listener)
 }
 
+/// Forwards the badge reader's taps to every connected session (normally the one UI). A badge can
+/// only come from here — the protocol has no input for it.
+pub fn forward_badges(mut events: mpsc::Receiver<ReaderEvent>) -> broadcast::Sender<String> {
+    let (taps, _) = broadcast::channel(16);
+    let sender = taps.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            match event {
+                ReaderEvent::Badge(id) => {
+                    let _ = sender.send(id);
+                }
+                ReaderEvent::Available => log::info!("badge reader available"),
+                ReaderEvent::Unavailable(why) => {
+                    log::warn!(
+                        "badge reader unavailable ({why}): the kiosk works by keyboard until it is back"
+                    );
+                }
+            }
+        }
+    });
+    taps
+}
+
 /// Accepts UI connections until the process ends.
-pub async fn serve(agent: Arc<Agent>, listener: UnixListener) {
+pub async fn serve(agent: Arc<Agent>, listener: UnixListener, badges: broadcast::Sender<String>) {
     log::info!(
         "agent ready: kiosk {} serving the UI on {}",
         agent.settings.site.kiosk_id,
@@ -57,8 +81,9 @@ pub async fn serve(agent: Arc<Agent>, listener: UnixListener) {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let agent = Arc::clone(&agent);
+                let taps = badges.subscribe();
                 tokio::spawn(async move {
-                    if let Err(e) = connection(agent, stream).await {
+                    if let Err(e) = connection(agent, stream, taps).await {
                         log::info!("UI connection closed: {e}");
                     }
                 });
@@ -101,7 +126,11 @@ struct Connection {
     hold_until: Option<Instant>,
 }
 
-async fn connection(agent: Arc<Agent>, stream: UnixStream) -> std::io::Result<()> {
+async fn connection(
+    agent: Arc<Agent>,
+    stream: UnixStream,
+    mut taps: broadcast::Receiver<String>,
+) -> std::io::Result<()> {
     let (reader, writer) = stream.into_split();
     let mut reader = BufReader::new(reader);
     let (results, mut incoming) = mpsc::channel::<Tagged>(32);
@@ -138,7 +167,7 @@ async fn connection(agent: Arc<Agent>, stream: UnixStream) -> std::io::Result<()
     })
     .await?;
     conn.send_view().await?;
-    let result = serve_session(&mut conn, &mut reader, &mut incoming).await;
+    let result = serve_session(&mut conn, &mut reader, &mut incoming, &mut taps).await;
     conn.close();
     result
 }
@@ -147,6 +176,7 @@ async fn serve_session(
     conn: &mut Connection,
     reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
     incoming: &mut mpsc::Receiver<Tagged>,
+    taps: &mut broadcast::Receiver<String>,
 ) -> std::io::Result<()> {
     let mut tick = tokio::time::interval(TICK);
     loop {
@@ -164,6 +194,7 @@ async fn serve_session(
                     conn.step(tagged.event).await?;
                 }
             }
+            Ok(id) = taps.recv() => conn.step(Event::BadgeRead(id)).await?,
             _ = tick.tick() => conn.step(Event::Tick).await?,
         }
     }

@@ -36,6 +36,17 @@ street = "Childhood street?"
 car = "First car?""#;
 
 fn start_agent(server: &Slapd, smtp: &SmtpServer, gates: &str, policy: &str) -> AgentProcess {
+    start_agent_on_board(server, smtp, gates, policy, None)
+}
+
+/// An agent with a board file whose badge reader listens on `reader` (a pty).
+fn start_agent_on_board(
+    server: &Slapd,
+    smtp: &SmtpServer,
+    gates: &str,
+    policy: &str,
+    reader: Option<&Path>,
+) -> AgentProcess {
     let dir = tempfile::tempdir().unwrap();
     let credentials = dir.path().join("credentials");
     std::fs::create_dir(&credentials).unwrap();
@@ -92,11 +103,22 @@ registration_key = {{ id = "k1", secret = {{ credential = "registration-key" }} 
     );
     let file = dir.path().join("kiosk.toml");
     std::fs::write(&file, config).unwrap();
+    let board = dir.path().join("board.toml");
+    if let Some(reader) = reader {
+        let text = format!(
+            "version = 1\n[board]\nname = \"test\"\ndescription = \"test bench\"\n\
+             [display]\nwidth = 800\nheight = 480\nwidth_mm = 155\n\
+             [reader]\nport = \"{}\"\nprotocol = \"em4100-frame\"\n",
+            reader.display()
+        );
+        std::fs::write(&board, text).unwrap();
+    }
     let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
     let child = sspr_kiosk()
         .args(["agent", "--config"])
         .arg(&file)
-        .args(["--board", "/nonexistent/board.toml"])
+        .arg("--board")
+        .arg(&board)
         .env("CREDENTIALS_DIRECTORY", &credentials)
         .env("SSPR_LOG", "debug")
         .stdout(Stdio::null())
@@ -491,4 +513,57 @@ fn a_privileged_account_is_never_offered_security_questions() {
         String::from_utf8_lossy(&output.stderr),
         agent.log()
     );
+}
+
+#[test]
+fn a_badge_tap_on_the_reader_identifies_and_the_ui_cannot_fake_one() {
+    let server = Slapd::start();
+    let smtp = smtp_server();
+    let pty = crate::reader_tests::PtyPair::start();
+    let agent = start_agent_on_board(&server, smtp, EMAIL_TOTP, "", Some(&pty.reader()));
+    let badge = server.cast.badge.clone();
+    let id = badge.badge.clone().unwrap();
+    let output = agent.drive(&format!(
+        "badge {} {id}\nexpect choose-method\n",
+        pty.card().display()
+    ));
+    assert!(
+        output.status.success(),
+        "{}\n{}\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        agent.log().contains(&format!("claimed={id}")),
+        "the badge identified its owner: {}",
+        agent.log()
+    );
+    // An unregistered badge walks the same screens (a decoy).
+    let output = agent.drive(&format!(
+        "badge {} 00DEADBEEF\nexpect choose-method\n",
+        pty.card().display()
+    ));
+    assert!(output.status.success(), "{}", transcript(&output));
+    // The protocol has no way to claim a badge: a made-up input type is malformed.
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(&agent.socket).unwrap();
+    stream
+        .write_all(
+            format!(
+                "{{\"type\":\"hello\",\"version\":1}}\n{{\"type\":\"badge\",\"id\":\"{id}\"}}\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let lines: Vec<String> = (0..3)
+        .map(|_| {
+            let mut l = String::new();
+            reader.read_line(&mut l).unwrap();
+            l
+        })
+        .collect();
+    assert!(lines[2].contains("malformed input"), "{lines:?}");
 }

@@ -22,6 +22,7 @@ mod email_support;
 mod email_tests;
 mod logging_tests;
 mod purity_tests;
+pub mod reader_tests;
 mod samba_harness_tests;
 mod slapd_harness_tests;
 mod smtp_harness_tests;
