@@ -8,12 +8,15 @@
 //! - [`agent`] — the imperative shell: runs the core's effects, serves the UI socket.
 //! - [`directory`] — the directory port and its ldap3 + rustls implementation (AD, Samba AD, OpenLDAP).
 //! - [`delivery`] — email (SMTP over rustls) and notification texts.
+//! - [`devices`] — the badge reader (pure frame parsing; a serial thread).
 //! - [`config`] — `kiosk.toml` and board files: strict parsing with located problems, validation into
 //!   [`config::Settings`].
 //! - [`secret`] — [`secret::Secret`] (never prints, zeroized on drop) and where secrets come from.
 //! - [`cli`], [`drive`], [`logging`], [`mask`] — the command line, scripted sessions, logs, masking.
 //!
-//! Planned (see `docs/architecture.md`): `outbox`, `devices`, `admin`, `ui`.
+//! - [`outbox`] — durable, sealed directory writes and the hash-chained audit log (rusqlite).
+//!
+//! Planned (see `docs/architecture.md`): `admin`, `ui`.
 
 pub mod agent;
 pub mod cli;
@@ -26,5 +29,6 @@ pub mod flow;
 pub mod gates;
 pub mod logging;
 pub mod mask;
+pub mod outbox;
 pub mod protocol;
 pub mod secret;

@@ -92,6 +92,7 @@ async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> 
     let agent = Arc::new(Agent::from_settings(settings)?);
     let listener = server::bind(&agent.settings.site.ui_socket)?;
     let badges = server::forward_badges(events);
+    tokio::spawn(sspr_kiosk::agent::worker::run(Arc::clone(&agent)));
     server::serve(agent, listener, badges).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use crate::flow::event::{ApplyOutcome, Event, LookupAnswer};
 
 use super::Agent;
 use super::sealed::{self, Stored};
+use crate::outbox::{AuditEntry, Kind, NewOperation, State as OutboxState};
 
 impl Agent {
     /// Runs one effect; returns the event that reports its result, if it has one.
@@ -65,26 +66,9 @@ impl Agent {
                 action,
                 new_password,
                 reference,
-            } => {
-                let dn = Dn::new(dn);
-                let result = match (action, new_password) {
-                    (Action::Unlock, _) => self.directory.unlock(&dn).await,
-                    (Action::Reset, Some(pw)) => {
-                        self.directory.reset_password(&dn, &pw, false).await
-                    }
-                    (Action::ResetAndUnlock, Some(pw)) => {
-                        self.directory.reset_password(&dn, &pw, true).await
-                    }
-                    (_, None) => {
-                        return Some(Event::DirectoryAnswered(ApplyOutcome::Failed(
-                            "service.not_possible_here".into(),
-                        )));
-                    }
-                };
-                Some(Event::DirectoryAnswered(apply_outcome(
-                    result, "apply", &reference,
-                )))
-            }
+            } => Some(Event::DirectoryAnswered(
+                self.apply(dn, action, new_password, reference).await,
+            )),
             Effect::ChangePassword {
                 dn,
                 current,
@@ -280,6 +264,94 @@ impl Agent {
         Ok(())
     }
 
+    /// Records the write in the outbox (durably, password sealed), then tries the directory at once
+    /// for up to the directory timeout. The receipt says done only when the directory confirmed it;
+    /// queued when the directory could not be reached (the worker keeps trying).
+    async fn apply(
+        &self,
+        dn: String,
+        action: Action,
+        new_password: Option<crate::secret::Secret>,
+        reference: String,
+    ) -> ApplyOutcome {
+        let kind = match action {
+            Action::Unlock => Kind::Unlock,
+            Action::Reset => Kind::Reset,
+            Action::ResetAndUnlock => Kind::ResetAndUnlock,
+        };
+        let mut nonce = [0u8; 8];
+        rand::Rng::fill(&mut rand::rng(), &mut nonce);
+        let operation = NewOperation {
+            kind,
+            dn: Dn::new(dn.clone()),
+            user_key: dn.to_lowercase(),
+            new_password,
+            registration_blob: None,
+            idempotency_key: format!(
+                "{reference}:{}:{}",
+                action.as_str(),
+                u64::from_le_bytes(nonce)
+            ),
+            reference: Some(reference.clone()),
+            now: super::now_ms(),
+        };
+        let queued = match self.outbox.enqueue(operation) {
+            Ok(queued) => queued,
+            Err(e) => {
+                // Not recorded means not promised: the person is told it is not possible right now.
+                log::error!(
+                    "outbox: cannot record {} ref={reference}: {e}",
+                    action.as_str()
+                );
+                return ApplyOutcome::Failed("service.not_possible_here".into());
+            }
+        };
+        let deadline = tokio::time::Instant::now() + self.settings.directory.timeout;
+        loop {
+            match self.outbox.operation(queued.id) {
+                Ok(Some(op)) => match op.state {
+                    OutboxState::Applied => return ApplyOutcome::Done,
+                    OutboxState::Rejected => {
+                        let code = op
+                            .outcome_code
+                            .unwrap_or_else(|| "service.not_possible_here".into());
+                        return if code.starts_with("password.") {
+                            ApplyOutcome::PasswordRejected(code)
+                        } else {
+                            ApplyOutcome::Failed(code)
+                        };
+                    }
+                    OutboxState::Expired | OutboxState::Purged => {
+                        return ApplyOutcome::Failed("service.not_possible_here".into());
+                    }
+                    OutboxState::Pending if op.attempts > 0 => return ApplyOutcome::Queued,
+                    OutboxState::Pending | OutboxState::Applying => {}
+                },
+                Ok(None) => return ApplyOutcome::Failed("service.not_possible_here".into()),
+                Err(e) => {
+                    log::error!("outbox: {e}");
+                    return ApplyOutcome::Queued;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return ApplyOutcome::Queued;
+            }
+            // Apply due work now (ours, or an earlier write for the same person that must go first).
+            match self
+                .outbox
+                .sync_once(&self.directory, super::now_ms())
+                .await
+            {
+                Ok(Some(_)) => {}
+                Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                Err(e) => {
+                    log::error!("outbox: {e}");
+                    return ApplyOutcome::Queued;
+                }
+            }
+        }
+    }
+
     fn audit(&self, record: &AuditRecord) {
         // A claim that matched nobody may be a mistyped password: only its keyed hash is logged.
         let claimed = if record.real {
@@ -291,6 +363,17 @@ impl Agent {
             )
         };
         let methods: Vec<&str> = record.methods_passed.iter().map(|m| m.name()).collect();
+        let entry = AuditEntry {
+            claimed: claimed.clone(),
+            kiosk_id: self.settings.site.kiosk_id.to_string(),
+            methods: methods.iter().map(|m| (*m).to_owned()).collect(),
+            outcome: format!("{:?}", record.outcome),
+            reference: record.reference.clone(),
+            time: super::now_ms(),
+        };
+        if let Err(e) = self.outbox.audit().append(&entry) {
+            log::error!("audit record ref={} not stored: {e}", record.reference);
+        }
         log::info!(
             target: "audit",
             "kiosk={} ref={} claimed={claimed} methods=[{}] outcome={:?}",

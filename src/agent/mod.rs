@@ -6,6 +6,7 @@
 mod effects;
 pub mod sealed;
 pub mod server;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use crate::directory::ldap::LdapDirectory;
 use crate::flow::FlowConfig;
 use crate::gates::codes::SendHistory;
 use crate::gates::lockout::FailureCounter;
+use crate::outbox::Outbox;
 use crate::secret::{Secret, SecretError};
 
 use self::sealed::{SealError, SealKey};
@@ -34,6 +36,9 @@ pub enum StartError {
     Email(#[from] crate::delivery::DeliveryError),
     #[error("{0}")]
     Key(#[from] SealError),
+    /// The outbox database cannot be opened (missing data directory, newer version, corrupt file).
+    #[error("outbox: {0}")]
+    Outbox(#[from] crate::outbox::OutboxError),
     #[error(
         "keys.device_key is not configured: the agent needs it (it keys decoys and the outbox)"
     )]
@@ -61,6 +66,8 @@ pub struct Agent {
     pub email: Option<EmailSender>,
     /// Current registration key first, then older ones still accepted for reading.
     pub seal_keys: Vec<SealKey>,
+    /// Every directory write and audit record goes through here first.
+    pub outbox: Outbox,
     pub(crate) memory: Mutex<Memory>,
 }
 
@@ -115,15 +122,24 @@ impl Agent {
             &settings,
             derive_key(&device_key, b"sspr-kiosk decoy key v1"),
         );
+        let outbox = Outbox::open(&settings.site.data_dir.join("outbox.db"), &device_key)?;
         Ok(Agent {
             settings,
             flow,
             directory,
             email,
             seal_keys,
+            outbox,
             memory: Mutex::new(Memory::default()),
         })
     }
+}
+
+/// Milliseconds since the Unix epoch: the agent owns the clock.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A purpose-specific key from the device key (HMAC-SHA256 as a KDF).

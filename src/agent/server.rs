@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rand::Rng as _;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -96,11 +96,7 @@ pub async fn serve(agent: Arc<Agent>, listener: UnixListener, badges: broadcast:
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+use super::now_ms;
 
 fn context() -> Context {
     let mut entropy = [0u8; 32];

@@ -567,3 +567,72 @@ fn a_badge_tap_on_the_reader_identifies_and_the_ui_cannot_fake_one() {
         .collect();
     assert!(lines[2].contains("malformed input"), "{lines:?}");
 }
+
+#[test]
+fn an_unlock_during_a_directory_outage_is_queued_and_applied_when_it_returns() {
+    let mut server = Slapd::start();
+    let smtp = smtp_server();
+    let user = server.create_user("e2e");
+    server.lock_user(&user);
+    let agent = start_agent(&server, smtp, EMAIL_TOTP, "");
+    let (code, waiter) = code_file(agent.dir.path(), smtp, user.mail.clone().unwrap());
+    let go = agent.dir.path().join("go");
+    let script = format!(
+        "identify {login}\nexpect choose-method\nchoose email:0\nexpect enter-code\nenter-code {code}\n\
+         expect choose-action\nchoose $(for i in $(seq 200); do [ -e {go} ] && break; sleep 0.1; done; echo action:unlock)\n\
+         expect receipt\n",
+        login = user.login,
+        code = wait_for(&code),
+        go = go.display(),
+    );
+    let file = agent.dir.path().join("outage.txt");
+    std::fs::write(&file, script).unwrap();
+    let drive = sspr_kiosk()
+        .arg("drive")
+        .arg(&file)
+        .arg("--socket")
+        .arg(&agent.socket)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    waiter.join().unwrap();
+    std::thread::sleep(Duration::from_millis(2500)); // the code is checked; the kiosk offers the actions
+    server.stop();
+    std::fs::write(&go, "").unwrap();
+    let output = drive.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let log = agent.log();
+    assert!(
+        log.contains("outcome=Queued"),
+        "the receipt must say queued, never done:\n{log}"
+    );
+
+    server.restart();
+    let start = Instant::now();
+    while server.is_locked(&user.dn) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the queued unlock was not applied:\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server
+        .bind(&user.dn, &user.password)
+        .expect("unlocked by the outbox; the old password binds");
+    assert!(agent.log().contains("applied to"), "{}", agent.log());
+    // The audit chain is in the outbox database, and the file holds no secret.
+    let db = std::fs::read(agent.dir.path().join("outbox.db")).unwrap();
+    assert!(
+        !db.windows(user.password.len())
+            .any(|w| w == user.password.as_bytes())
+    );
+}
