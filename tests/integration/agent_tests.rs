@@ -47,12 +47,42 @@ fn start_agent_on_board(
     policy: &str,
     reader: Option<&Path>,
 ) -> AgentProcess {
+    let directory = Directory {
+        section: format!(
+            "flavour = \"openldap\"\nurls = [\"{}\"]\nbase_dn = \"dc=example,dc=test\"\nbind_dn = \"{}\"\n",
+            server.ldaps_url(),
+            server.service_dn
+        ),
+        attributes: "identifiers = [\"uid\", \"mail\"]\nbadge = \"employeeNumber\"\nregistration = \"ssprRegistration\"",
+        bind_password: &server.service_password,
+        ca: &server.pki.ca_pem,
+        privileged_group: "cn=admins,ou=groups,dc=example,dc=test",
+    };
+    start_agent_for(&directory, smtp, gates, policy, reader)
+}
+
+/// The directory part of an agent's configuration.
+struct Directory<'a> {
+    section: String,
+    attributes: &'a str,
+    bind_password: &'a str,
+    ca: &'a Path,
+    privileged_group: &'a str,
+}
+
+fn start_agent_for(
+    directory: &Directory<'_>,
+    smtp: &SmtpServer,
+    gates: &str,
+    policy: &str,
+    reader: Option<&Path>,
+) -> AgentProcess {
     let dir = tempfile::tempdir().unwrap();
     let credentials = dir.path().join("credentials");
     std::fs::create_dir(&credentials).unwrap();
     std::fs::write(
         credentials.join("ldap-bind-password"),
-        &server.service_password,
+        directory.bind_password,
     )
     .unwrap();
     std::fs::write(credentials.join("device-key"), "test-device-key-material").unwrap();
@@ -67,21 +97,15 @@ helpdesk = "ext. 1234"
 data_dir = "{data}"
 ui_socket = "{socket}"
 [directory]
-flavour = "openldap"
-urls = ["{url}"]
-base_dn = "dc=example,dc=test"
-bind_dn = "{bind}"
-bind_password = {{ credential = "ldap-bind-password" }}
+{section}bind_password = {{ credential = "ldap-bind-password" }}
 [directory.attributes]
-identifiers = ["uid", "mail"]
-badge = "employeeNumber"
+{attributes}
 mobile = ["mobile"]
 email = ["mail"]
-registration = "ssprRegistration"
 [gates]
 {gates}
 [policy]
-privileged_groups = ["cn=admins,ou=groups,dc=example,dc=test"]
+privileged_groups = ["{privileged}"]
 {policy}
 [delivery.email]
 host = "127.0.0.1"
@@ -96,10 +120,11 @@ registration_key = {{ id = "k1", secret = {{ credential = "registration-key" }} 
 "#,
         data = dir.path().display(),
         socket = socket.display(),
-        url = server.ldaps_url(),
-        bind = server.service_dn,
+        section = directory.section,
+        attributes = directory.attributes,
+        privileged = directory.privileged_group,
         port = smtp.port(),
-        ca = server.pki.ca_pem.display(),
+        ca = directory.ca.display(),
     );
     let file = dir.path().join("kiosk.toml");
     std::fs::write(&file, config).unwrap();
@@ -635,4 +660,47 @@ fn an_unlock_during_a_directory_outage_is_queued_and_applied_when_it_returns() {
         !db.windows(user.password.len())
             .any(|w| w == user.password.as_bytes())
     );
+}
+
+#[test]
+fn unlock_with_an_email_code_on_samba_ad() {
+    let dc = crate::harness::samba::samba();
+    let smtp = smtp_server();
+    let user = dc.create_user("e2e");
+    dc.lock_user(&user);
+    let directory = Directory {
+        section: format!(
+            "flavour = \"active-directory\"\nurls = [\"{}\"]\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nhistory_on_reset = \"best-effort\"\n",
+            dc.ldaps_url(),
+            dc.base_dn,
+            dc.cast.service.dn
+        ),
+        attributes: "identifiers = [\"sAMAccountName\", \"userPrincipalName\"]\nregistration = \"msDS-cloudExtensionAttribute1\"",
+        bind_password: &dc.cast.service.password,
+        ca: &dc.pki.ca_pem,
+        privileged_group: crate::harness::samba::DOMAIN_ADMINS_DN,
+    };
+    let agent = start_agent_for(&directory, smtp, EMAIL_TOTP, "", None);
+    let (code, waiter) = code_file(agent.dir.path(), smtp, user.mail.clone().unwrap());
+    let script = format!(
+        "identify {upn}\nexpect choose-method\nchoose email:0\nexpect enter-code\nenter-code {code}\n\
+         expect choose-action\nchoose action:unlock\nexpect receipt\n",
+        upn = user.upn,
+        code = wait_for(&code),
+    );
+    let output = agent.drive(&script);
+    waiter.join().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}\nagent log:\n{}",
+        transcript(&output),
+        String::from_utf8_lossy(&output.stderr),
+        agent.log()
+    );
+    assert!(
+        !dc.is_locked(&user.dn),
+        "the DC says the account is still locked"
+    );
+    dc.bind(&user.dn, &user.password)
+        .expect("the old password binds after an unlock-only");
 }
