@@ -35,6 +35,20 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// A purpose-specific 32-byte key derived from this secret (HMAC-SHA256 as the KDF), so one
+    /// device key serves the outbox, decoys and more without any two uses sharing a key.
+    pub fn derive_key(&self, purpose: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        use hmac::{Hmac, KeyInit, Mac};
+        // HMAC takes keys of any length: this never fails.
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(self.0.as_bytes()) else {
+            return zeroize::Zeroizing::new([0; 32]);
+        };
+        mac.update(purpose);
+        zeroize::Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")

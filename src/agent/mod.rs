@@ -11,9 +11,6 @@ pub mod worker;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 use crate::config::Settings;
 use crate::delivery::email::{EmailSender, SiteInfo};
 use crate::directory::ldap::LdapDirectory;
@@ -21,7 +18,7 @@ use crate::flow::FlowConfig;
 use crate::gates::codes::SendHistory;
 use crate::gates::lockout::FailureCounter;
 use crate::outbox::Outbox;
-use crate::secret::{Secret, SecretError};
+use crate::secret::SecretError;
 
 use self::sealed::{SealError, SealKey};
 
@@ -120,7 +117,7 @@ impl Agent {
         };
         let flow = FlowConfig::from_settings(
             &settings,
-            derive_key(&device_key, b"sspr-kiosk decoy key v1"),
+            *device_key.derive_key(b"sspr-kiosk decoy key v1"),
         );
         let outbox = Outbox::open(&settings.site.data_dir.join("outbox.db"), &device_key)?;
         Ok(Agent {
@@ -140,13 +137,4 @@ pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// A purpose-specific key from the device key (HMAC-SHA256 as a KDF).
-fn derive_key(device_key: &Secret, purpose: &[u8]) -> [u8; 32] {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(device_key.expose().as_bytes()) else {
-        return [0; 32];
-    };
-    mac.update(purpose);
-    mac.finalize().into_bytes().into()
 }

@@ -5,9 +5,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit as _, Payload as AeadPayload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng as _;
-use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::secret::Secret;
@@ -35,12 +33,9 @@ pub(super) struct SealFailed;
 
 impl SealingKey {
     pub(super) fn derive(device_key: &Secret) -> Result<SealingKey, SealFailed> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(device_key.expose().as_bytes())
-            .map_err(|_| SealFailed)?;
-        mac.update(b"sspr-kiosk outbox key v1");
-        Ok(SealingKey(Zeroizing::new(
-            mac.finalize().into_bytes().into(),
-        )))
+        Ok(SealingKey(
+            device_key.derive_key(b"sspr-kiosk outbox key v1"),
+        ))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
