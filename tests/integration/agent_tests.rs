@@ -164,6 +164,19 @@ registration_key = {{ id = "k1", secret = {{ credential = "registration-key" }} 
 }
 
 impl AgentProcess {
+    /// Waits (up to 10 s) until the agent's log satisfies `done`: audit lines are written by
+    /// background tasks, a moment after the screen that caused them.
+    fn wait_for_log(&self, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if done(&log) || start.elapsed() > Duration::from_secs(10) {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
     }
@@ -304,12 +317,8 @@ fn an_unknown_user_sees_what_a_known_user_with_a_wrong_code_sees() {
         "{blob:?}"
     );
     // Both drives left mid-session: each session still ends with exactly one audit record.
-    std::thread::sleep(Duration::from_millis(300));
-    let audits = agent
-        .log()
-        .lines()
-        .filter(|l| l.contains("[audit]"))
-        .count();
+    let log = agent.wait_for_log(|l| l.matches("[audit]").count() >= 2);
+    let audits = log.lines().filter(|l| l.contains("[audit]")).count();
     assert_eq!(audits, 2, "{}", agent.log());
     assert!(
         !agent.log().contains("nobody.here"),
@@ -492,6 +501,30 @@ fn five_failures_on_one_kiosk_block_the_account_on_another() {
         first.log()
     );
 
+    // The fifth failure is stored by a background write: wait until the directory holds the block.
+    let key = sspr_kiosk::agent::sealed::SealKey::parse("k1", REGISTRATION_KEY).unwrap();
+    let policy = sspr_kiosk::config::kiosk::PolicySection::default();
+    let start = Instant::now();
+    loop {
+        let blob = server.read_attr(&user.dn, "ssprRegistration");
+        let stored = blob.first().and_then(|b| {
+            sspr_kiosk::agent::sealed::open(b, &user.dn, std::slice::from_ref(&key)).ok()
+        });
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        if stored.is_some_and(|s| s.failures.is_blocked(now, &policy)) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the block never reached the directory:\n{}",
+            first.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // A second kiosk knows nothing of the first one's memory: the counter is in the directory.
     let second = start_agent(&server, smtp, WITH_QA, "");
     let output = second.drive(&format!("identify {}\nexpect blocked\n", user.login));
@@ -559,9 +592,11 @@ fn a_badge_tap_on_the_reader_identifies_and_the_ui_cannot_fake_one() {
         String::from_utf8_lossy(&output.stderr),
         agent.log()
     );
-    std::thread::sleep(Duration::from_millis(300));
+    let claimed = format!("claimed={id}");
     assert!(
-        agent.log().contains(&format!("claimed={id}")),
+        agent
+            .wait_for_log(|l| l.contains(&claimed))
+            .contains(&claimed),
         "the badge identified its owner: {}",
         agent.log()
     );
@@ -633,8 +668,7 @@ fn an_unlock_during_a_directory_outage_is_queued_and_applied_when_it_returns() {
         String::from_utf8_lossy(&output.stderr),
         agent.log()
     );
-    std::thread::sleep(Duration::from_millis(300));
-    let log = agent.log();
+    let log = agent.wait_for_log(|l| l.contains("outcome=Queued"));
     assert!(
         log.contains("outcome=Queued"),
         "the receipt must say queued, never done:\n{log}"
@@ -653,7 +687,12 @@ fn an_unlock_during_a_directory_outage_is_queued_and_applied_when_it_returns() {
     server
         .bind(&user.dn, &user.password)
         .expect("unlocked by the outbox; the old password binds");
-    assert!(agent.log().contains("applied to"), "{}", agent.log());
+    // The directory changed first; the outbox records it (fsync'd) and logs a moment later.
+    let start = Instant::now();
+    while !agent.log().contains("applied to") {
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", agent.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
     // The audit chain is in the outbox database, and the file holds no secret.
     let db = std::fs::read(agent.dir.path().join("outbox.db")).unwrap();
     assert!(
@@ -666,7 +705,8 @@ fn an_unlock_during_a_directory_outage_is_queued_and_applied_when_it_returns() {
 fn unlock_with_an_email_code_on_samba_ad() {
     let dc = crate::harness::samba::samba();
     let smtp = smtp_server();
-    let user = dc.create_user("e2e");
+    // A prefix of its own: the mailbox is shared with the slapd tests, whose users count from 1 too.
+    let user = dc.create_user("adkiosk");
     dc.lock_user(&user);
     let directory = Directory {
         section: format!(
