@@ -74,6 +74,72 @@ pub enum Command {
     /// Talk to the configured directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Inspect and steer this kiosk's outbox: the directory writes recorded but not yet applied.
+    /// Needs the outbox the agent created in site.data_dir and the device key credential.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Check and export this kiosk's hash-chained audit log (kept in the outbox database).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// The kiosk configuration only (commands that touch no hardware).
+#[derive(Debug, Args)]
+pub struct KioskConfig {
+    /// The kiosk configuration; the outbox is `outbox.db` in its site.data_dir.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/sspr-kiosk/kiosk.toml"
+    )]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List every operation, newest first: id, receipt reference, kind, state, attempts, times
+    /// (UTC), the last error or outcome, and the account's DN. Never shows a password.
+    List {
+        #[command(flatten)]
+        config: KioskConfig,
+    },
+    /// Make a pending operation due now, skipping its backoff (after fixing the directory link,
+    /// say). Its expiry is unchanged. Exits 1 if the id is unknown or the operation is not pending.
+    Retry {
+        /// The operation's id (first column of `outbox list`).
+        id: i64,
+        #[command(flatten)]
+        config: KioskConfig,
+    },
+    /// Cancel an operation that has not applied: it never will, its secret is erased, and the
+    /// person is notified. Exits 1 if the id is unknown or the operation already ended (or is
+    /// being applied right now).
+    Purge {
+        /// The operation's id (first column of `outbox list`).
+        id: i64,
+        #[command(flatten)]
+        config: KioskConfig,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-hash the whole audit chain. Prints the record count and the last hash (keep it: a chain
+    /// alone cannot reveal a truncated tail), or the first broken record. Exits 1 if broken.
+    Verify {
+        #[command(flatten)]
+        config: KioskConfig,
+    },
+    /// Print audit records after sequence number N as JSON lines on stdout:
+    /// {"seq","prev_hash","hash","record"}, where record is the exact hashed text, so every line
+    /// can be re-hashed independently.
+    Export {
+        /// Print records with a sequence number greater than N (0: all).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        since: u64,
+        #[command(flatten)]
+        config: KioskConfig,
+    },
 }
 
 #[derive(Debug, Subcommand)]

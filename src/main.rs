@@ -2,8 +2,9 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser;
-use sspr_kiosk::cli::{Cli, Command, ConfigCommand, DirectoryCommand};
+use sspr_kiosk::cli::{AuditCommand, Cli, Command, ConfigCommand, DirectoryCommand, OutboxCommand};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use sspr_kiosk::config::{self, CheckMode, Checked, Settings, Severity};
 use sspr_kiosk::devices::reader::{Reader, ReaderConfig};
 use sspr_kiosk::directory::ldap::LdapDirectory;
 use sspr_kiosk::directory::preflight::{self, CheckOptions};
+use sspr_kiosk::outbox::{Outbox, report};
 
 /// Exit code for a subcommand this version does not have yet (distinct from 1 = failure).
 const NOT_AVAILABLE: u8 = 2;
@@ -42,6 +44,32 @@ fn main() -> ExitCode {
         Command::Directory(DirectoryCommand::Whois { paths, user, badge }) => {
             run_async(directory_whois(paths.config, user, badge))
         }
+        Command::Outbox(OutboxCommand::List { config }) => run(|| outbox_list(&config.config)),
+        Command::Outbox(OutboxCommand::Retry { id, config }) => {
+            run(|| outbox_retry(&config.config, id))
+        }
+        Command::Outbox(OutboxCommand::Purge { id, config }) => {
+            run(|| outbox_purge(&config.config, id))
+        }
+        Command::Audit(AuditCommand::Verify { config }) => run(|| audit_verify(&config.config)),
+        Command::Audit(AuditCommand::Export { since, config }) => {
+            run(|| audit_export(&config.config, since))
+        }
+    }
+}
+
+/// Runs a synchronous command; errors are printed for the admin, exit code 1.
+fn run(command: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
+    exit_code(command())
+}
+
+fn exit_code(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            log::error!("{e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -58,13 +86,7 @@ fn run_async(command: impl std::future::Future<Output = anyhow::Result<ExitCode>
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(command) {
-        Ok(code) => code,
-        Err(e) => {
-            log::error!("{e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(runtime.block_on(command))
 }
 
 async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> {
@@ -147,6 +169,80 @@ async fn directory_whois(config: PathBuf, user: String, badge: bool) -> anyhow::
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// The outbox the agent created on this kiosk; never creates one.
+fn open_outbox(config: &Path) -> anyhow::Result<Outbox> {
+    let settings = config::load_kiosk(config)?;
+    let device_key = settings
+        .keys
+        .device_key
+        .as_ref()
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: keys.device_key is not configured; the outbox cannot be opened without it",
+                config.display()
+            )
+        })?
+        .0
+        .load_from_env()?;
+    let path = settings.site.data_dir.join("outbox.db");
+    Ok(Outbox::open_existing(&path, &device_key)?)
+}
+
+fn outbox_list(config: &Path) -> anyhow::Result<ExitCode> {
+    let outbox = open_outbox(config)?;
+    print!("{}", report::operations(&outbox.list()?, now_ms()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn outbox_retry(config: &Path, id: i64) -> anyhow::Result<ExitCode> {
+    let outbox = open_outbox(config)?;
+    let text = report::retry(&outbox, id).with_context(|| format!("cannot retry {id}"))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn outbox_purge(config: &Path, id: i64) -> anyhow::Result<ExitCode> {
+    let outbox = open_outbox(config)?;
+    let text =
+        report::purge(&outbox, id, now_ms()).with_context(|| format!("cannot purge {id}"))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_verify(config: &Path) -> anyhow::Result<ExitCode> {
+    let verdict = report::verify(&open_outbox(config)?)?;
+    print!("{}", verdict.text);
+    Ok(if verdict.intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Written line by line: the export may be long and piped into `head`, where a closed pipe is
+/// the reader being done, not an error.
+fn audit_export(config: &Path, since: u64) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let lines = open_outbox(config)?.audit().export_since(since)?;
+    let mut out = std::io::stdout().lock();
+    let written = lines
+        .iter()
+        .try_for_each(|line| writeln!(out, "{line}"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write the export: {e}"))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn not_available(command: &str, what: &str) -> ExitCode {

@@ -7,11 +7,13 @@
 //! Lifecycle: `pending` → `applying` (leased to one sync step) → `applied` | `rejected` | `expired`,
 //! or back to `pending` after a transient failure; an admin may `purge` a pending one.
 //! Files: `model.rs` (data), `schema.rs` (file, migrations), `sync.rs` (one step), `retry.rs`
-//! (pure backoff), `admin.rs` (list, retry, purge, events), `audit.rs` (hash chain).
+//! (pure backoff), `admin.rs` (list, retry, purge, events), `audit.rs` (hash chain), `report.rs`
+//! (what the admin commands print).
 
 mod admin;
 pub mod audit;
 mod model;
+pub mod report;
 pub mod retry;
 mod schema;
 mod seal;
@@ -53,6 +55,10 @@ pub enum OutboxError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// There is no outbox file at `path` (admin commands never create one): nothing was read.
+    /// Check `site.data_dir` and whether the agent has started on this machine.
+    #[error("no outbox at {}: has the agent run on this kiosk?", .path.display())]
+    Missing { path: PathBuf },
     /// Not a database, or damaged: the agent refuses to start. Move the file aside (keep it for
     /// investigation) and restart to begin with an empty outbox.
     #[error(
@@ -120,6 +126,26 @@ impl Outbox {
             path: path.to_owned(),
             source,
         })?;
+        schema::prepare(&mut conn, path, true)?;
+        Outbox::with_connection(conn, device_key)
+    }
+
+    /// Opens and migrates the database at `path` like [`Outbox::open`], but never creates it:
+    /// `Err(Missing)` if there is no file (admin commands must not leave an empty outbox behind).
+    pub fn open_existing(path: &Path, device_key: &Secret) -> Result<Outbox, OutboxError> {
+        if !path.is_file() {
+            return Err(OutboxError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        // Without SQLITE_OPEN_CREATE: a file removed since the check is an error, not a new outbox.
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(|source| OutboxError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
         schema::prepare(&mut conn, path, true)?;
         Outbox::with_connection(conn, device_key)
     }

@@ -21,6 +21,7 @@ mod directory_support;
 mod email_support;
 mod email_tests;
 mod logging_tests;
+mod outbox_cli_tests;
 mod purity_tests;
 pub mod reader_tests;
 mod samba_harness_tests;
