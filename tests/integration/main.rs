@@ -22,6 +22,7 @@ mod email_support;
 mod email_tests;
 mod logging_tests;
 mod outbox_cli_tests;
+mod outbox_outage_tests;
 mod purity_tests;
 pub mod reader_tests;
 mod samba_harness_tests;
