@@ -115,6 +115,7 @@ async fn run_agent(config: PathBuf, board: PathBuf) -> anyhow::Result<ExitCode> 
     let listener = server::bind(&agent.settings.site.ui_socket)?;
     let badges = server::forward_badges(events);
     tokio::spawn(sspr_kiosk::agent::worker::run(Arc::clone(&agent)));
+    tokio::spawn(sspr_kiosk::agent::notifier::run(Arc::clone(&agent)));
     server::serve(agent, listener, badges).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 //! It never decides anything the core decides.
 
 mod effects;
+pub mod notifier;
 pub mod sealed;
 pub mod server;
 pub mod worker;

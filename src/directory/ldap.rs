@@ -675,6 +675,26 @@ impl Directory for LdapDirectory {
         }
     }
 
+    async fn contacts(&self, user: &Dn) -> Result<Vec<String>, DirectoryError> {
+        let attrs = self.settings().attributes.email.clone();
+        if attrs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = self
+            .search(
+                user.as_str(),
+                Scope::Base,
+                "(objectClass=*)",
+                &attrs,
+                "read contacts",
+            )
+            .await?;
+        Ok(entries
+            .first()
+            .map(|e| attrs.iter().flat_map(|a| values(e, a)).collect())
+            .unwrap_or_default())
+    }
+
     async fn write_registration(
         &self,
         user: &Dn,

@@ -139,6 +139,15 @@ pub trait Directory: Send + Sync {
         user: &Dn,
     ) -> impl Future<Output = Result<Option<String>, DirectoryError>> + Send;
 
+    /// The person's email addresses (the configured email attributes), for notifications.
+    fn contacts(
+        &self,
+        user: &Dn,
+    ) -> impl Future<Output = Result<Vec<String>, DirectoryError>> + Send {
+        let _ = user;
+        async { Ok(Vec::new()) }
+    }
+
     /// Replaces the registration attribute (`None` removes it).
     fn write_registration(
         &self,

@@ -275,9 +275,25 @@ fn unlock_only_with_an_email_code_then_the_old_password_still_binds() {
         .expect("the old password binds after an unlock-only");
     let log = agent.log();
     assert!(log.contains("outcome=Unlocked"), "{log}");
+    let code = std::fs::read_to_string(&code).unwrap();
+    assert!(!log.contains(&code), "the code must not be logged");
+    // The owner is told, with the receipt's reference, and the message carries no code.
+    let reference = log
+        .split("ref=")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let notice = smtp.wait_for_message(user.mail.as_deref().unwrap(), Duration::from_secs(20));
     assert!(
-        !log.contains(&std::fs::read_to_string(&code).unwrap()),
-        "the code must not be logged"
+        notice.body_text.contains(&reference),
+        "{}",
+        notice.body_text
+    );
+    assert!(
+        notice.body_text.contains("e2e-kiosk") && !notice.body_text.contains(&code),
+        "{}",
+        notice.body_text
     );
 }
 
