@@ -120,7 +120,13 @@ impl Agent {
             &settings,
             *device_key.derive_key(b"sspr-kiosk decoy key v1"),
         );
-        let outbox = Outbox::open(&settings.site.data_dir.join("outbox.db"), &device_key)?;
+        let policy = crate::outbox::OutboxPolicy {
+            unlock_max_age_ms: settings.outbox.unlock_max_age_secs * 1000,
+            reset_max_age_ms: settings.outbox.reset_max_age_secs * 1000,
+            ..Default::default()
+        };
+        let outbox = Outbox::open(&settings.site.data_dir.join("outbox.db"), &device_key)?
+            .with_policy(policy);
         Ok(Agent {
             settings,
             flow,

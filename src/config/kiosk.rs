@@ -33,6 +33,8 @@ pub struct KioskFile {
     pub trust: TrustSection,
     #[serde(default)]
     pub keys: KeysSection,
+    #[serde(default)]
+    pub outbox: OutboxSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -512,4 +514,23 @@ pub struct KeysSection {
 pub struct KeyRef {
     pub id: String,
     pub secret: SecretRef,
+}
+
+/// How long queued directory writes stay worth applying.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSection {
+    /// An unlock queued during an outage is still wanted a day later.
+    pub unlock_max_age_secs: u64,
+    /// A reset the person was told is "not yet active" must not surprise them hours later.
+    pub reset_max_age_secs: u64,
+}
+
+impl Default for OutboxSection {
+    fn default() -> Self {
+        OutboxSection {
+            unlock_max_age_secs: 24 * 3600,
+            reset_max_age_secs: 15 * 60,
+        }
+    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::kiosk::{
     AttributesSection, BrandingSection, DeliverySection, Flavour, GatesSection, HistoryOnReset,
-    KeysSection, LanguagesSection, Method, NotificationsSection, PolicySection, TrustSection,
+    KeysSection, LanguagesSection, Method, NotificationsSection, OutboxSection, PolicySection,
+    TrustSection,
 };
 use crate::secret::SecretSource;
 
@@ -24,6 +25,7 @@ pub struct Settings {
     pub languages: LanguagesSection,
     pub trust: TrustSection,
     pub keys: KeysSection,
+    pub outbox: OutboxSection,
 }
 
 #[derive(Debug, Clone)]

@@ -72,6 +72,18 @@ pub(super) fn validate(file: &KioskFile, out: &mut Findings) -> Option<Settings>
     check_policy(file, out);
     check_delivery(file, out);
     check_presentation(file, out);
+    out.range(
+        "outbox.unlock_max_age_secs",
+        file.outbox.unlock_max_age_secs,
+        60,
+        7 * 24 * 3600,
+    );
+    out.range(
+        "outbox.reset_max_age_secs",
+        file.outbox.reset_max_age_secs,
+        60,
+        24 * 3600,
+    );
     if out.has_errors() {
         return None;
     }
@@ -87,6 +99,7 @@ pub(super) fn validate(file: &KioskFile, out: &mut Findings) -> Option<Settings>
         languages: file.languages.clone(),
         trust: file.trust.clone(),
         keys: file.keys.clone(),
+        outbox: file.outbox.clone(),
     })
 }
 

@@ -197,3 +197,33 @@ fn a_board_file_is_not_accepted_as_kiosk_config() {
     let err = config::load_kiosk(&repo("board-config/qemu-x86.toml")).unwrap_err();
     assert!(err.to_string().contains("board file"), "{err}");
 }
+
+#[test]
+fn outbox_ages_are_checked() {
+    let good = std::fs::read_to_string(repo("docs/examples/kiosk-active-directory.toml")).unwrap();
+    assert!(good.contains("reset_max_age_secs = 900"));
+    let bad = good.replace("reset_max_age_secs = 900", "reset_max_age_secs = 5");
+    let report = config::check_text(Path::new("kiosk.toml"), &bad, CheckMode::Portable);
+    let problem = report
+        .diagnostics
+        .iter()
+        .find(|d| d.path == "outbox.reset_max_age_secs")
+        .expect("located");
+    assert!(
+        problem.message.contains("out of range"),
+        "{}",
+        problem.message
+    );
+    let Some(Checked::Kiosk(settings)) =
+        config::check_text(Path::new("kiosk.toml"), &good, CheckMode::Portable).value
+    else {
+        panic!("the example is valid")
+    };
+    assert_eq!(
+        (
+            settings.outbox.unlock_max_age_secs,
+            settings.outbox.reset_max_age_secs
+        ),
+        (86400, 900)
+    );
+}
