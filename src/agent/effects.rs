@@ -98,7 +98,13 @@ impl Agent {
                 Some(Event::PasswordVerified { ok })
             }
             Effect::WriteRegistration { dn, registration } => {
-                let outcome = match self.write_registration(&dn, *registration).await {
+                let result = self
+                    .update_stored(&dn, |s| s.registration = *registration)
+                    .await;
+                if result.is_ok() {
+                    log::info!("registration stored for {dn}");
+                }
+                let outcome = match result {
                     Ok(()) => ApplyOutcome::Done,
                     Err(code) => ApplyOutcome::Failed(code),
                 };
@@ -107,7 +113,7 @@ impl Agent {
             Effect::RecordFailure { account, counter } => {
                 match account {
                     AccountRef::Person { dn } => {
-                        self.update_stored(&dn, |s| s.failures = counter).await
+                        let _ = self.update_stored(&dn, |s| s.failures = counter).await;
                     }
                     AccountRef::Decoy { key } => {
                         if let Ok(mut memory) = self.memory.lock() {
@@ -119,7 +125,7 @@ impl Agent {
             }
             Effect::ClearFailures { account } => {
                 if let AccountRef::Person { dn } = account {
-                    self.update_stored(&dn, |s| s.failures.reset()).await;
+                    let _ = self.update_stored(&dn, |s| s.failures.reset()).await;
                 }
                 None
             }
@@ -134,7 +140,8 @@ impl Agent {
                 None
             }
             Effect::RecordTotpStep { dn, step } => {
-                self.update_stored(&dn, |s| s.registration.totp_last_step = Some(step))
+                let _ = self
+                    .update_stored(&dn, |s| s.registration.totp_last_step = Some(step))
                     .await;
                 None
             }
@@ -192,13 +199,17 @@ impl Agent {
         }
     }
 
-    /// Read-modify-write of a person's sealed record (failure counter, TOTP step).
-    async fn update_stored(&self, dn: &str, change: impl FnOnce(&mut Stored)) {
+    /// Read-modify-write of a person's sealed record (failure counter, TOTP step, registration).
+    /// A record that does not open (tampered, unknown key) is replaced. Errors are logged for the
+    /// admin and returned as the message code the person would see.
+    async fn update_stored(
+        &self,
+        dn: &str,
+        change: impl FnOnce(&mut Stored),
+    ) -> Result<(), String> {
         let Some(key) = self.seal_keys.first() else {
-            log::warn!(
-                "no registration key configured: the SSPR failure counter of {dn} is not stored"
-            );
-            return;
+            log::error!("no keys.registration_key configured: the record of {dn} is not stored");
+            return Err("service.not_possible_here".into());
         };
         let entry = Dn::new(dn);
         let mut stored = match self.directory.read_registration(&entry).await {
@@ -206,62 +217,21 @@ impl Agent {
             Ok(None) => Stored::default(),
             Err(e) => {
                 log::error!("cannot read the registration record of {dn}: {e}");
-                return;
-            }
-        };
-        change(&mut stored);
-        match sealed::seal(&stored, dn, key) {
-            Ok(blob) => {
-                if let Err(e) = self.directory.write_registration(&entry, Some(&blob)).await {
-                    log::error!("cannot store the registration record of {dn}: {e}");
-                }
-            }
-            Err(e) => log::error!("cannot seal the registration record of {dn}: {e}"),
-        }
-    }
-
-    /// Seals and stores a new registration, keeping the stored failure counter.
-    async fn write_registration(
-        &self,
-        dn: &str,
-        registration: crate::flow::registration::Registration,
-    ) -> Result<(), String> {
-        let Some(key) = self.seal_keys.first() else {
-            log::error!("registration refused: no keys.registration_key configured");
-            return Err("service.not_possible_here".into());
-        };
-        let entry = Dn::new(dn);
-        let failures = match self.directory.read_registration(&entry).await {
-            Ok(Some(blob)) => sealed::open(&blob, dn, &self.seal_keys)
-                .map(|s| s.failures)
-                .unwrap_or_default(),
-            Ok(None) => Default::default(),
-            Err(e) => {
-                log::error!("registration of {dn}: cannot read the current record: {e}");
                 return Err(e.code().as_str().to_owned());
             }
         };
-        let blob = sealed::seal(
-            &Stored {
-                registration,
-                failures,
-            },
-            dn,
-            key,
-        )
-        .map_err(|e| {
-            log::error!("registration of {dn}: {e}");
+        change(&mut stored);
+        let blob = sealed::seal(&stored, dn, key).map_err(|e| {
+            log::error!("cannot seal the registration record of {dn}: {e}");
             "service.not_possible_here".to_owned()
         })?;
         self.directory
             .write_registration(&entry, Some(&blob))
             .await
             .map_err(|e| {
-                log::error!("registration of {dn} not stored: {e}");
+                log::error!("cannot store the registration record of {dn}: {e}");
                 e.code().as_str().to_owned()
-            })?;
-        log::info!("registration stored for {dn}");
-        Ok(())
+            })
     }
 
     /// Records the write in the outbox (durably, password sealed), then tries the directory at once

@@ -181,14 +181,7 @@ pub(super) fn on_event(
             let Some(address) = normalise_contact(method, &raw, &config.phone_country_code) else {
                 let message = Some(format!("register.invalid_{}", method.name()));
                 return (
-                    wrap(Register::Contact {
-                        person,
-                        registration,
-                        method,
-                        address: None,
-                        code: None,
-                        message,
-                    }),
+                    contact(person, registration, method, None, message),
                     Vec::new(),
                 );
             };
@@ -201,28 +194,14 @@ pub(super) fn on_event(
                         language: session.language.clone(),
                     };
                     (
-                        wrap(Register::Contact {
-                            person,
-                            registration,
-                            method,
-                            address: Some(address),
-                            code: Some(code),
-                            message: None,
-                        }),
+                        contact(person, registration, method, Some((address, code)), None),
                         vec![effect],
                     )
                 }
                 Err(_) => {
                     let message = Some("code.hourly_limit".into());
                     (
-                        wrap(Register::Contact {
-                            person,
-                            registration,
-                            method,
-                            address: None,
-                            code: None,
-                            message,
-                        }),
+                        contact(person, registration, method, None, message),
                         Vec::new(),
                     )
                 }
@@ -260,14 +239,7 @@ pub(super) fn on_event(
             CodeVerdict::Wrong { attempts_left } if attempts_left > 0 => {
                 let message = Some("code.wrong".into());
                 (
-                    wrap(Register::Contact {
-                        person,
-                        registration,
-                        method,
-                        address: Some(address),
-                        code: Some(code),
-                        message,
-                    }),
+                    contact(person, registration, method, Some((address, code)), message),
                     Vec::new(),
                 )
             }
@@ -291,14 +263,7 @@ pub(super) fn on_event(
         ) => {
             let message = Some("delivery.failed".into());
             (
-                wrap(Register::Contact {
-                    person,
-                    registration,
-                    method,
-                    address: None,
-                    code: None,
-                    message,
-                }),
+                contact(person, registration, method, None, message),
                 Vec::new(),
             )
         }
@@ -399,6 +364,25 @@ pub(super) fn on_event(
         },
         (step, _) => (wrap(step), vec![Effect::Ignored]),
     }
+}
+
+/// The contact step with what is known so far.
+fn contact(
+    person: Box<crate::directory::UserRecord>,
+    registration: Box<super::registration::Registration>,
+    method: Method,
+    sent: Option<(String, CodeState)>,
+    message: Option<String>,
+) -> State {
+    let (address, code) = sent.map_or((None, None), |(a, c)| (Some(a), Some(c)));
+    State::Register(Register::Contact {
+        person,
+        registration,
+        method,
+        address,
+        code,
+        message,
+    })
 }
 
 fn wrong_password(session: &Session) -> (State, Vec<Effect>) {
